@@ -29,7 +29,7 @@ from .errors import StudyInputError, StudyInputErrors
 from .paths import DATA_DIR, rel
 
 TABLES = ("sources", "claims", "metrics", "chips", "hardware", "systems", "system_params",
-          "workloads", "measurements", "training_runs", "market", "timeline")
+          "workloads", "measurements", "training_runs", "market", "timeline", "facts")
 LONG_TABLES = {"hardware": "chip_id", "system_params": "system_id"}
 #: Units a claim may carry that are not physical: dates, and empty for qualitative claims.
 CLAIM_DATE_UNIT = "date"
@@ -89,6 +89,21 @@ class Datasets:
         return float(_lookup(self.tables["system_params"], "system_id", system_id, metric,
                              self.data_dir / "system_params.csv",
                              set(self.tables["systems"].system_id)))
+
+    def fact_row(self, subject: str, prop: str) -> dict:
+        """The ``facts.csv`` row of (subject, property) as a dict; unknown ones name the nearest."""
+        ck = ("facts_index",)
+        if ck not in self.cache:
+            df = self.tables["facts"]
+            self.cache[ck] = {(s, p): rec for s, p, rec in zip(df.subject, df.property, df.to_dict("records"))}
+        idx = self.cache[ck]
+        if (subject, prop) not in idx:
+            from .errors import nearest
+            have = sorted(p for s, p in idx if s == subject)
+            raise StudyInputError("data/facts.csv", f"no fact '{prop}' for '{subject}'",
+                                  expected=nearest(prop, have) if have else
+                                  nearest(subject, sorted({s for s, _ in idx})) if idx else "a row for it")
+        return idx[(subject, prop)]
 
     def hardware_wide(self) -> pd.DataFrame:
         """Chips x metrics table of canonical values (NaN where a chip has no such figure)."""

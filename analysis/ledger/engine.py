@@ -144,6 +144,13 @@ class Namespace:
         self._record(f"market.{series_id}.{int(year)}", float(r.value), r.unit, r.basis, r.source_id)
         return float(r.value)
 
+    def fact(self, subject, prop):
+        """``data/facts.csv`` value of (subject, property): 'yes'/'no', a text, or a float when the row has a unit."""
+        r = self.L.ds.fact_row(subject, prop)
+        v = float(r["value"]) if r["unit"] else str(r["value"])
+        self._record(f"facts.{subject}.{prop}", v, r["unit"] or "", r["basis"], r["source_id"])
+        return v
+
     def cell(self, table, key, fld):
         """Any cell of a wide table (chips, systems, workloads, training_runs, measurements, timeline, sources)."""
         from ..overrides import KEYS
@@ -206,7 +213,7 @@ class Namespace:
 
     def names(self) -> dict:
         ns = dict(MODULES)
-        for n in ("spec", "sysp", "price", "claim", "claim_high", "a", "model", "event", "series", "cell",
+        for n in ("spec", "sysp", "price", "claim", "claim_high", "a", "model", "event", "series", "cell", "fact",
                   "predict_decode", "predict_training", "eff", "mfu"):
             ns[n] = getattr(self, n)
         ns.update(np=np, min=min, max=max, abs=abs, round=round, sqrt=np.sqrt, log=np.log, exp=np.exp,
