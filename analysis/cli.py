@@ -148,7 +148,26 @@ def _cmd_ledger(args) -> int:
     sc, sets = _ledger_inputs(args)
     n = _number("draws", args.draws, integer=True)
     rows = build_ledger(scenario=sc, sets=sets, only=args.only, n=n)
-    if args.diff:
+    if args.diff_from:
+        import pandas as pd
+
+        from . import load_datasets
+        from .ledger import diff_from, read_baseline
+
+        base = read_baseline(args.diff_from)
+        if args.only:
+            base = base[base.claim_id.str.startswith(args.only)]
+        changes, counts = diff_from(base, rows, load_datasets().claims)
+        df = pd.DataFrame(changes, columns=["claim_id", "verdict_before", "verdict_after", "why"])
+        if args.format == "json":
+            text = json.dumps(changes, indent=1, ensure_ascii=False) + "\n"
+        elif args.format == "csv":
+            text = df.to_csv(index=False, lineterminator="\n")
+        else:
+            with pd.option_context("display.max_colwidth", 200, "display.width", 250):
+                text = (df.to_string(index=False) + f"\n\n{len(df)} claim(s) differ from {args.diff_from}; "
+                        "verdict before (rows) -> after (columns):\n" + counts.to_string() + "\n")
+    elif args.diff:
         base = build_ledger(scenario=load_scenario(), only=args.only, n=n)
         _, changed = make_ledger(scenario=sc, sets=sets, n=n)
         changes = diff(base, rows, changed)
@@ -242,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     led.add_argument("--format", choices=["table", "csv", "json"], default="table")
     led.add_argument("--output", default="", help="write to this file instead of stdout")
     led.add_argument("--diff", action="store_true", help="list the claims that change against the baseline")
+    led.add_argument("--diff-from", default="", metavar="LEDGER",
+                     help="list every claim whose verdict differs from a ledger export (e.g. results/ledger.csv), with the reason")
     led.add_argument("--only", default=None, help="only claim ids starting with this prefix, e.g. S0 or S4-01")
     led.add_argument("--draws", default="10000", help="Monte Carlo draws per claim (default 10000)")
     led.set_defaults(func=_cmd_ledger)

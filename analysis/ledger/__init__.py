@@ -22,7 +22,11 @@ from .specs import load_specs
 
 JSON_KEYS = ["claim_id", "seed_file", "quote", "claimed", "claimed_high", "unit", "rebuilt", "low", "high",
              "verdict", "model", "explanation"]
-EXTRA_KEYS = ["claimed_date", "ratio", "evidence", "rule", "top_assumption", "sensitivity", "alternatives"]
+EXTRA_KEYS = ["claimed_date", "ratio", "evidence", "rule", "top_assumption", "sensitivity", "alternatives",
+              "rests_on", "premise", "checks"]
+#: the keys of one check in the JSON export
+CHECK_KEYS = ["label", "against", "effective", "better", "horizon", "outcome", "verdict", "reading", "rebuilt", "low",
+              "high", "text", "others"]
 
 
 def make_ledger(ds=None, scenario=None, sets=None, n: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
@@ -72,8 +76,22 @@ def row_dict(r: Row, top: int = 3) -> dict:
     d["rule"] = r.rule
     d["top_assumption"] = r.sensitivity[0][0] if r.sensitivity else None
     d["sensitivity"] = [{"assumption": a, "swing": _round(s)} for a, s in r.sensitivity[:top]]
-    d["alternatives"] = [{k: _round(v) if k != "label" else v for k, v in alt.items()} for alt in r.alts]
+    d["alternatives"] = [_rounded(alt) for alt in r.alts]
+    d["rests_on"] = r.rests_on
+    d["premise"] = [{"subject": s, "exists": v} for s, v in r.premise]
+    d["checks"] = [{k: (_round(c.get(k)) if k in ("rebuilt", "low", "high") else
+                        [_rounded(o) for o in c.get(k, [])] if k == "others" else c.get(k)) for k in CHECK_KEYS}
+                   for c in r.checks]
     return d
+
+
+def _rounded(d: dict) -> dict:
+    return {k: _round(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in d.items()}
+
+
+def check_summary(c: dict) -> str:
+    """One line for a check: 'label [effective]: outcome -> verdict'."""
+    return f"{c['label']} [{c['effective']}]: {c['outcome']}" + (f" -> {c['verdict']}" if c.get("verdict") else "")
 
 
 def to_frame(rows: list[Row]) -> pd.DataFrame:
@@ -82,6 +100,8 @@ def to_frame(rows: list[Row]) -> pd.DataFrame:
         d = row_dict(r)
         d["sensitivity"] = "; ".join(f"{s['assumption']}: {s['swing']:.4g}" for s in d["sensitivity"])
         d["alternatives"] = "; ".join(f"{a['label']}: {a['rebuilt']}" for a in d["alternatives"])
+        d["premise"] = "; ".join(f"{p['subject']} exists: {p['exists']}" for p in d["premise"])
+        d["checks"] = " | ".join(check_summary(c) for c in d["checks"])
         recs.append(d)
     return pd.DataFrame(recs, columns=JSON_KEYS + EXTRA_KEYS)
 
@@ -130,6 +150,61 @@ def diff(base: list[Row], new: list[Row], changed_keys: list[str], rel_tol: floa
     return out
 
 
+def read_baseline(path) -> pd.DataFrame:
+    """A committed ledger export (CSV or JSON) as a frame with at least claim_id, verdict, rule."""
+    from pathlib import Path
+
+    from ..errors import StudyInputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise StudyInputError(str(path), "no such file", expected="a ledger export, e.g. results/ledger.csv")
+    try:
+        df = pd.read_json(p) if p.suffix == ".json" else pd.read_csv(p, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - a user's file: one line, not a traceback
+        raise StudyInputError(str(path), f"cannot be read as a ledger export ({type(exc).__name__})",
+                              expected="the CSV or JSON written by 'python -m analysis ledger'") from None
+    missing = [c for c in ("claim_id", "verdict") if c not in df.columns]
+    if missing:
+        raise StudyInputError(str(path), f"no '{missing[0]}' column", expected="a ledger export with claim_id and verdict")
+    return df
+
+
+def diff_from(base: pd.DataFrame, rows: list[Row], claims: pd.DataFrame) -> tuple[list[dict], pd.DataFrame]:
+    """Every claim whose verdict differs from a baseline export, with the reason; and the transition counts.
+
+    A claim absent now is reported as merged when a claims.csv note names it ('merged S0-021'), else
+    as removed; a claim new since the baseline is reported as added.
+    """
+    import re
+
+    old = {r.claim_id: r for r in base.itertuples(index=False)}
+    merged_into = {}
+    for cid, note in zip(claims.claim_id, claims.note.fillna("")):
+        for m in re.findall(r"merged ((?:S\d-\d{3}(?:,? (?:and )?)?)+)", str(note)):
+            for mid in re.findall(r"S\d-\d{3}", m):
+                merged_into[mid] = cid
+    out = []
+    now = {r.claim_id for r in rows}
+    for r in rows:
+        b = old.get(r.claim_id)
+        if b is None:
+            out.append({"claim_id": r.claim_id, "verdict_before": "", "verdict_after": r.verdict,
+                        "why": "new claim: " + r.rule})
+        elif b.verdict != r.verdict:
+            out.append({"claim_id": r.claim_id, "verdict_before": b.verdict, "verdict_after": r.verdict,
+                        "why": f"{r.rule} (was: {getattr(b, 'rule', '')})"})
+    for cid, b in old.items():
+        if cid not in now:
+            into = merged_into.get(cid)
+            out.append({"claim_id": cid, "verdict_before": b.verdict, "verdict_after": "",
+                        "why": f"merged into {into} (same statement)" if into else "removed from claims.csv"})
+    out.sort(key=lambda d: d["claim_id"])
+    df = pd.DataFrame(out, columns=["claim_id", "verdict_before", "verdict_after", "why"])
+    counts = pd.crosstab(df.verdict_before.replace("", "(absent)"), df.verdict_after.replace("", "(merged)"))
+    return out, counts
+
+
 def explain(row: Row) -> str:
     """The derivation of one claim, for ``python -m analysis explain``."""
     from .engine import _fmt
@@ -151,9 +226,17 @@ def explain(row: Row) -> str:
     elif row.rebuilt is not None:
         lines.append(f"  result:    {_fmt(row.rebuilt)} {row.unit}  (90% interval {_fmt(row.low)} - {_fmt(row.high)}; "
                      f"claimed/rebuilt = {_fmt(row.ratio)})")
-    for alt in row.alts:
-        lines.append(f"  other reading: {alt['label']}: {_fmt(alt['rebuilt'])} {row.unit} "
-                     f"({_fmt(alt['low'])} - {_fmt(alt['high'])})")
+    for subject, v in row.premise:
+        lines.append(f"  premise:   {subject} exists: {v}")
+    lines.append(f"  checks:    ({len(row.checks)}; the verdict rests on: {row.rests_on or ('the premise' if row.evidence == 'premise' else 'none')})")
+    for c in row.checks:
+        mark = "*" if c["label"] == row.rests_on else " "
+        lines.append(f"   {mark} {check_summary(c)}")
+        lines.append(f"        {c['text']}")
+        for o in c.get("others", []):
+            lines.append(f"        other reading '{o['label']}': {_fmt(o['rebuilt']) if not isinstance(o['rebuilt'], (bool, type(None))) else o['rebuilt']}"
+                         + (f" ({_fmt(o['low'])} - {_fmt(o['high'])})" if o.get("low") is not None else "")
+                         + f" {o['outcome']}")
     lines.append(f"  rule:      {row.rule}")
     lines.append(f"  verdict:   {row.verdict}")
     if row.sensitivity:

@@ -25,7 +25,8 @@ from .. import units
 from .. import workloads as wl
 from ..errors import StudyInputError
 from ..montecarlo import DEFAULT_DRAWS, DEFAULT_SEED, draw_assumptions
-from .rules import agrees_numeric, claim_band, decide, decimal_year  # noqa: F401 (decimal_year re-exported)
+from .rules import (AS_OF, FAVOUR, agrees_numeric, check_outcome, check_verdict, claim_band, combine,  # noqa: F401
+                    decimal_year, directional_outcome, effective_class, forecast_due, horizon_date)
 from .specs import RebuildSpec
 
 MODULES = {"workloads": wl, "roofline": roofline, "inference": inference, "training": training,
@@ -241,14 +242,17 @@ class Row:
     high: float | None
     ratio: float | None
     verdict: str
-    evidence: str
+    evidence: str      # the class of the check the verdict rests on (premise, public, seed, model, bound...)
     model: str
     explanation: str
     rule: str
     reading: str
     inputs: list = field(default_factory=list)
     sensitivity: list = field(default_factory=list)  # (assumption, swing in claim units), largest first
-    alts: list = field(default_factory=list)
+    alts: list = field(default_factory=list)         # the other readings of the check shown as "rebuilt"
+    checks: list = field(default_factory=list)       # every check: label, against, effective, outcome, ...
+    rests_on: str | None = None                      # label of the check the verdict rests on
+    premise: list = field(default_factory=list)      # [(subject, exists value)]
 
 
 class Ledger:
@@ -261,6 +265,8 @@ class Ledger:
         self.draws = draw_assumptions(scenario, n, seed)  # sorted names: the same draws whatever the claim order
         self.central = {k: np.array([scenario.assumptions[k].value]) for k in self.names}
         self._compiled: dict[str, object] = {}
+        src = ds.sources
+        self._published = {loc: (d or None) for loc, d in zip(src.location, src.date)}
 
     def claim_row(self, claim_id):
         try:
@@ -323,6 +329,77 @@ class Ledger:
         swings = {u: float(full[self.n + 2 * j + 1] - full[self.n + 2 * j]) for j, u in enumerate(used)}
         return c, draws, swings, ns
 
+    # --- one reading of one check ----------------------------------------------------------------
+    def _reading(self, spec, chk, rd, r, unit, band) -> dict:
+        value, draws, swings, ns = self._run(rd.expr, rd.unit or chk.unit or unit, unit, spec.claim_id)
+        eff = effective_class(chk.against, [(i.key, i.basis) for i in ns.inputs.values()])
+        out = {"reading": rd.label, "rebuilt": value, "low": None, "high": None, "inputs": ns.inputs,
+               "swings": swings, "effective": eff}
+        if isinstance(value, bool):
+            out["outcome"] = check_outcome(eff, value)  # info: 'shown' 
+            out["text"] = f"the statement is {'true' if value else 'false'}"
+            return out
+        low, high = (float(np.percentile(draws, 5)), float(np.percentile(draws, 95))) if draws is not None \
+            else (value, value)
+        if not all(map(math.isfinite, (value, low, high))):
+            raise StudyInputError(spec.file, f"rebuild of {spec.claim_id} ({chk.label}) is not finite ({value})",
+                                  key=spec.claim_id, expected="a finite number")
+        out["low"], out["high"] = low, high
+        if eff == "info":
+            out["outcome"], out["text"] = "shown", f"rebuilt {_fmt(value)} {unit} (90% {_fmt(low)}-{_fmt(high)})"
+            return out
+        if band is None:
+            raise StudyInputError(spec.file, f"claim {spec.claim_id} states no number, but check '{chk.label}' "
+                                  "returns one", line=spec.line, key=spec.claim_id, field="expr",
+                                  expected="an expression that returns True/False for a qualitative claim")
+        mode, c_lo, c_hi, tol = band
+        if eff in ("bound", "model") and chk.better and unit != "date":
+            out["outcome"], out["text"] = directional_outcome(eff, chk.better, c_lo, c_hi, low, high, tol)
+        else:
+            ok, out["text"] = agrees_numeric(mode, c_lo, c_hi, low, high, tol)
+            out["outcome"] = check_outcome(eff, ok)
+        return out
+
+    def _check(self, spec, chk, r, unit) -> dict:
+        """Every reading of one check; the check takes its most favourable reading (first on ties)."""
+        res = {"label": chk.label, "against": chk.against, "better": chk.better, "horizon": None}
+        if chk.against == "forecast":
+            published = self._published.get(r.seed_file)
+            try:
+                h = horizon_date(chk.horizon, published)
+            except ValueError as exc:
+                raise StudyInputError(spec.file, f"{spec.claim_id} ({chk.label}): {exc}", key=spec.claim_id,
+                                      field="horizon", expected="a date in the seed's sources.csv row") from None
+            res["horizon"] = h
+            if not forecast_due(h):
+                return {**res, "effective": "forecast", "outcome": "pending", "verdict": None, "reading": None,
+                        "rebuilt": None, "low": None, "high": None, "inputs": {}, "swings": {}, "others": [],
+                        "text": f"not yet gradable: the horizon ends {h}, after the study's as-of date {AS_OF}"}
+            if not chk.expr:
+                raise StudyInputError(spec.file, f"{spec.claim_id}: forecast '{chk.label}' is due ({h}) but has "
+                                      "no expr to grade it", key=spec.claim_id, field="expr",
+                                      expected="an expression over what happened")
+        band = claim_band(r.qualifier, None if pd.isna(r.claimed_value) else float(r.claimed_value),
+                          None if pd.isna(r.claimed_high) else float(r.claimed_high), r.claimed_date or None,
+                          unit, chk.compare, chk.tolerance)
+        outs = [self._reading(spec, chk, rd, r, unit, band) for rd in chk.all_readings()]
+        best = min(range(len(outs)), key=lambda i: (FAVOUR[outs[i]["outcome"]], i))
+        b = outs[best]
+        inputs = {}
+        for o in outs:
+            for k, v in o["inputs"].items():
+                inputs.setdefault(k, v)
+        others = [{"label": o["reading"], "rebuilt": _num(o["rebuilt"]), "low": _num(o["low"]),
+                   "high": _num(o["high"]), "outcome": o["outcome"]} for i, o in enumerate(outs) if i != best]
+        text = b["text"]
+        if len(outs) > 1:
+            text += (f" (under the reading '{b['reading']}'" if b["reading"] != "main reading" else " (main reading")
+            text += f"; {len(outs) - 1} other reading(s) " + ", ".join(f"'{o['label']}' {o['outcome']}" for o in others) + ")"
+        return {**res, "effective": b["effective"], "outcome": b["outcome"],
+                "verdict": check_verdict(b["effective"], b["outcome"]), "reading": b["reading"],
+                "rebuilt": b["rebuilt"], "low": b["low"], "high": b["high"], "inputs": inputs, "swings": b["swings"],
+                "others": others, "text": text, "model": _models_used(chk.expr) if chk.expr else "none"}
+
     def evaluate(self, claim_id) -> Row:
         spec = self.specs[claim_id]
         r = self.claim_row(claim_id)
@@ -330,56 +407,47 @@ class Ledger:
         claimed = None if pd.isna(r.claimed_value) else float(r.claimed_value)
         claimed_high = None if pd.isna(r.claimed_high) else float(r.claimed_high)
         claimed_date = r.claimed_date or None
-        base = dict(claim_id=claim_id, seed_file=r.seed_file, quote=r.quote, claimed=claimed,
-                    claimed_high=claimed_high, claimed_date=claimed_date, unit=unit, evidence=spec.evidence,
-                    reading=spec.reading)
-        expr = spec.expr if spec.evidence != "none" else spec.bound
-        if expr is None:
-            d = decide("none", None, "")
-            return Row(**base, rebuilt=None, low=None, high=None, ratio=None, verdict=d.verdict, model="none",
-                       explanation=f"{spec.reading} Nothing public to check it; needs: {spec.needs}.", rule=d.rule)
-        unit_from = (spec.unit if spec.evidence != "none" else spec.bound_unit or spec.unit) or unit
-        value, draws, swings, ns = self._run(expr, unit_from, unit, claim_id)
-        model = _models_used(expr)
-        sens = sorted(swings.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-        alts = []
-        for alt in spec.alts:
-            av, adraws, _, _ = self._run(alt.expr, alt.unit or unit, unit, claim_id)
-            alts.append({"label": alt.label, "rebuilt": _num(av), "low": _num(np.percentile(adraws, 5)) if adraws is not None else _num(av),
-                         "high": _num(np.percentile(adraws, 95)) if adraws is not None else _num(av)})
-        if isinstance(value, bool):
-            if spec.evidence == "none":
-                d = decide("none", None, f"the models say {value}")
-            else:
-                d = decide(spec.evidence, value, f"the rebuild finds the statement {'true' if value else 'false'}")
-            expl = f"{spec.reading} The rebuild finds the statement {'true' if value else 'false'}: {d.verdict}."
-            if spec.evidence == "none":
-                expl = f"{spec.reading} Nothing public to check it; needs: {spec.needs}."
-            return Row(**base, rebuilt=value, low=None, high=None, ratio=None, verdict=d.verdict, model=model,
-                       explanation=expl, rule=d.rule, inputs=list(ns.inputs.values()), sensitivity=sens, alts=alts)
-        low, high = (float(np.percentile(draws, 5)), float(np.percentile(draws, 95))) if draws is not None else (value, value)
-        if not all(map(math.isfinite, (value, low, high))):
-            raise StudyInputError(spec.file, f"rebuild of {claim_id} is not finite ({value})", key=claim_id,
-                                  expected="a finite number")
-        band = claim_band(r.qualifier, claimed, claimed_high, claimed_date, unit, spec.compare, spec.tolerance)
-        if band is None:
-            raise StudyInputError(spec.file, f"claim {claim_id} states no number, but its rebuild returns one",
-                                  line=spec.line, key=claim_id, field="expr",
-                                  expected="an expression that returns True/False for a qualitative claim")
-        ok, comparison = agrees_numeric(*band[:3], low, high, band[3])
-        d = decide(spec.evidence, ok, comparison)
-        ratio = (claimed / value) if (claimed is not None and value not in (0, 0.0)) else None
-        shown = _fmt(claimed) + (f"-{_fmt(claimed_high)}" if claimed_high is not None else "") if claimed is not None \
-            else (claimed_date or "n/a")
-        if spec.evidence == "none":
-            expl = (f"{spec.reading} Nothing public to check it; needs: {spec.needs}. The models bound it at "
-                    f"{_fmt(value)} {unit} (90% {_fmt(low)}-{_fmt(high)}) against the claimed {shown}.")
-        else:
-            expl = (f"{spec.reading} Rebuilt {_fmt(value)} {unit} (90% {_fmt(low)}-{_fmt(high)}) against the claimed "
-                    f"{shown}: {d.verdict}.")
-        return Row(**base, rebuilt=value, low=low, high=high, ratio=ratio, verdict=d.verdict, model=model,
-                   explanation=" ".join(expl.split()), rule=d.rule, inputs=list(ns.inputs.values()), sensitivity=sens,
-                   alts=alts)
+        ns = Namespace(self, self.central)
+        premise, failed = [], []
+        for subject in spec.premise:
+            v = str(ns.fact(subject, "exists"))
+            premise.append((subject, v))
+            if v != "yes":
+                failed.append(subject)
+        results = [self._check(spec, chk, r, unit) for chk in spec.checks]
+        verdict, at, rule = combine(results, failed)
+        # the numbers shown: the deciding check's, else the first check that has a number or a truth value
+        shown = at if at is not None else next((i for i, c in enumerate(results) if c["rebuilt"] is not None), None)
+        main = results[shown] if shown is not None else None
+        inputs = dict(ns.inputs)
+        for c in results:
+            for k, v in c["inputs"].items():
+                inputs.setdefault(k, v)
+        value = main["rebuilt"] if main else None
+        ratio = (claimed / value) if (claimed is not None and isinstance(value, float) and value != 0) else None
+        evidence = "premise" if failed else (results[at]["effective"] if at is not None else "none")
+        expl = [spec.reading]
+        if failed:
+            expl.append(f"Contradicted on its premise: {rule}.")
+        elif at is not None:
+            expl.append(f"The verdict rests on the check '{results[at]['label']}' ({results[at]['effective']}): "
+                        f"{results[at]['text']}: {verdict}.")
+        for i, c in enumerate(results):
+            if i != at:
+                expl.append(f"Check '{c['label']}' ({c['effective']}): {c['text']}"
+                            + (f" -> {c['verdict']}." if c["verdict"] else "."))
+        if verdict == "unverifiable":
+            expl.append(f"Nothing decides it ({rule}); needs: {spec.needs or 'see the checks above'}.")
+        checks = [{k: (_num(v) if k in ("low", "high") or (k == "rebuilt" and not isinstance(v, bool)) else v)
+                   for k, v in c.items() if k not in ("inputs", "swings")} for c in results]
+        sens = sorted((main["swings"] if main else {}).items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        return Row(claim_id=claim_id, seed_file=r.seed_file, quote=r.quote, claimed=claimed,
+                   claimed_high=claimed_high, claimed_date=claimed_date, unit=unit, rebuilt=value,
+                   low=main["low"] if main else None, high=main["high"] if main else None, ratio=ratio,
+                   verdict=verdict, evidence=evidence, model=main["model"] if main else "none",
+                   explanation=" ".join(" ".join(expl).split()), rule=rule, reading=spec.reading,
+                   inputs=list(inputs.values()), sensitivity=sens, alts=main["others"] if main else [],
+                   checks=checks, rests_on=results[at]["label"] if at is not None else None, premise=premise)
 
     def rows(self, claim_ids=None) -> list[Row]:
         ids = claim_ids if claim_ids is not None else list(self._claims.index)

@@ -32,8 +32,19 @@ import re
 from dataclasses import dataclass
 
 VERDICTS = ("consistent", "plausible", "inconsistent", "contradicted", "implausible", "unverifiable")
+#: what a check (or the evidence class it is weighed as) can say: (agrees, disagrees)
 EVIDENCE = {"public": ("consistent", "contradicted"), "seed": ("consistent", "inconsistent"),
-            "model": ("plausible", "implausible"), "none": ("unverifiable", "unverifiable")}
+            "model": ("plausible", "implausible"), "bound": ("plausible", "implausible"),
+            "forecast": ("consistent", "contradicted"), "estimate": ("plausible", "unverifiable"),
+            "premise": ("consistent", "contradicted"), "none": ("unverifiable", "unverifiable"),
+            "info": ("unverifiable", "unverifiable")}
+#: what a check in data/rebuilds may declare it rests on
+AGAINST = ("public", "seed", "model", "bound", "forecast", "info")
+BETTER = ("higher", "lower")
+#: the date up to which the study grades forecasts (fixed, so the same inputs give the same ledger)
+AS_OF = "2026-12-01"
+#: bases of dataset cells that are third-party figures: they support or doubt, never contradict
+WEAK_BASES = ("estimate", "claimed")
 DEFAULT_TOLERANCE = {"exact": 0.05, "approx": 0.15, "range": 0.02, "up_to": 0.05, "at_least": 0.05,
                      "none": 0.0}
 MODE_OF_QUALIFIER = {"exact": "within", "approx": "within", "range": "within", "up_to": "up_to",
@@ -134,3 +145,138 @@ def decide(evidence: str, agrees: bool | None, comparison: str) -> Decision:
     verdict = yes if agrees else no
     return Decision(verdict, agrees, f"evidence '{evidence}' and the claim {'agrees' if agrees else 'disagrees'} "
                     f"({comparison}) -> {verdict}")
+
+
+# --- checks and their combination (data/rebuilds/README.md) -------------------------------------
+
+#: how favourable an outcome is to the claim (a check takes its most favourable reading)
+FAVOUR = {"agrees": 0, "passes": 0, "supports": 0, "pending": 1, "shown": 1, "doubts": 2, "disagrees": 3,
+          "beyond": 3}
+
+
+def effective_class(against: str, input_keys_and_bases) -> str:
+    """The class a check is weighed as, from what its inputs are (declared classes can only weaken).
+
+    * ``bound``, ``model`` and ``info`` stay what they are;
+    * a public, forecast or seed check that reads a scenario assumption or a fitted parameter is a
+      ``model`` check;
+    * otherwise, one that reads a dataset cell with basis ``estimate`` or ``claimed`` (a third-party
+      figure) is an ``estimate``: it supports or doubts, never contradicts. The seeds' own numbers
+      (``claim.*`` inputs) weaken nothing.
+    """
+    if against in ("bound", "model", "info"):
+        return against
+    items = list(input_keys_and_bases)
+    if any(k.startswith(("assumption.", "fit.")) for k, _ in items):
+        return "model"
+    if any(str(b) in WEAK_BASES for k, b in items if not k.startswith("claim.")):
+        return "estimate"
+    return against
+
+
+def directional_outcome(kind: str, better: str, c_lo: float, c_hi: float, low: float, high: float,
+                        tol: float) -> tuple[str, str]:
+    """A claim against a one-way limit (``kind`` bound) or a model estimate with a direction.
+
+    ``better`` says which way favours the claimant. The claim is beyond when even its conservative
+    end passes the optimistic end of the rebuilt interval: for ``higher``, c_lo > high (1 + tol);
+    for ``lower``, c_hi < low (1 - tol). Otherwise it passes; a model check also says when the
+    claim is worse than the whole interval (achievable, "slower/costlier than modelled").
+    """
+    if better == "higher":
+        beyond = c_lo > high * (1 + tol) if high >= 0 else c_lo > high * (1 - tol)
+        edge = f"{'ceiling' if kind == 'bound' else 'optimistic end'} {high:.4g}"
+        worse = c_hi < low * (1 - tol)
+        worse_txt = "lower than modelled (achievable)"
+        cons = f"claimed {c_lo:.4g}"
+    else:
+        beyond = c_hi < low * (1 - tol) if low >= 0 else c_hi < low * (1 + tol)
+        edge = f"{'floor' if kind == 'bound' else 'optimistic end'} {low:.4g}"
+        worse = c_lo > high * (1 + tol)
+        worse_txt = "slower/costlier than modelled (achievable)"
+        cons = f"claimed {c_hi:.4g}"
+    if beyond:
+        return "beyond", f"{cons} is beyond the {edge} (tolerance {tol:.0%}; {better} is better for the claim)"
+    if kind == "bound":
+        return "passes", f"{cons} is on the feasible side of the {edge} (a bound passes, it does not confirm)"
+    if worse:
+        return "passes", f"{cons} is {worse_txt}: rebuilt 90% [{low:.4g}, {high:.4g}]"
+    return "passes", f"{cons} is within reach of the rebuilt 90% [{low:.4g}, {high:.4g}]"
+
+
+def check_outcome(effective: str, agrees: bool) -> str:
+    """The outcome word of a two-sided comparison (or a True/False statement) for a check class."""
+    if effective in ("bound",):
+        return "passes" if agrees else "beyond"
+    if effective == "estimate":
+        return "supports" if agrees else "doubts"
+    if effective == "model":
+        return "passes" if agrees else "beyond"
+    if effective == "info":
+        return "shown"
+    return "agrees" if agrees else "disagrees"
+
+
+def check_verdict(effective: str, outcome: str) -> str | None:
+    """The verdict a single check would give, or None (pending, shown, doubts)."""
+    if outcome in ("pending", "shown", "doubts"):
+        return None
+    if effective in ("bound", "model"):
+        return "plausible" if outcome == "passes" else "implausible"
+    if effective == "estimate":
+        return "plausible"
+    yes, no = EVIDENCE[effective]
+    return yes if outcome == "agrees" else no
+
+
+#: the precedence of check verdicts (first wins); a contradicted premise comes before all of them
+PRECEDENCE = ("implausible", "contradicted", "inconsistent", "consistent", "plausible")
+
+
+def combine(results: list[dict], premise_failed: list[str]) -> tuple[str, int | None, str]:
+    """(verdict, index of the check it rests on, rule text) for a claim's checks.
+
+    ``results`` are dicts with ``label``, ``effective``, ``outcome`` and ``verdict`` (see
+    :func:`check_verdict`). Precedence: a contradicted premise; then implausible > contradicted >
+    inconsistent > consistent > plausible (the first check of the best-ranked verdict); otherwise
+    unverifiable.
+    """
+    if premise_failed:
+        return ("contradicted", None, "premise contradicted: the vendor's documentation lists no "
+                + ", ".join(premise_failed) + " (data/facts.csv)")
+    for verdict in PRECEDENCE:
+        for i, r in enumerate(results):
+            if r["verdict"] == verdict:
+                return verdict, i, f"check '{r['label']}' ({r['effective']}) {r['outcome']} -> {verdict}"
+    doubts = [r for r in results if r["outcome"] == "doubts"]
+    pending = [r for r in results if r["outcome"] == "pending"]
+    why = "no check decides"
+    if doubts:
+        why = "only a third-party estimate speaks, and it doubts the claim ('" + doubts[0]["label"] + "')"
+    elif pending:
+        why = "a forecast not yet due ('" + pending[0]["label"] + "')"
+    return "unverifiable", None, why
+
+
+def horizon_date(horizon: str, published: str | None) -> str:
+    """A forecast's horizon as a date text: absolute as given, or '+N months/years' from ``published``."""
+    m = re.match(r"^\+(\d+) (month|year)s?$", horizon)
+    if not m:
+        return horizon
+    if not published:
+        raise ValueError("relative horizon but the seed has no publication date in sources.csv")
+    parts = [int(p) for p in published.split("-")]
+    y, mo, d = (parts + [1, 1])[:3] if len(parts) < 3 else parts
+    n = int(m.group(1)) * (12 if m.group(2) == "year" else 1)
+    y, mo = y + (mo - 1 + n) // 12, (mo - 1 + n) % 12 + 1
+    if len(parts) == 1:
+        return f"{y:04d}"
+    if len(parts) == 2:
+        return f"{y:04d}-{mo:02d}"
+    d = min(d, [31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1])
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def forecast_due(horizon: str, as_of: str = AS_OF) -> bool:
+    """True when the whole horizon period has ended by the as-of date (then the forecast is graded)."""
+    return decimal_year(horizon, end=True) <= decimal_year(as_of)
