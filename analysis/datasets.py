@@ -330,13 +330,43 @@ def _valid_date(text: str) -> bool:
     return True
 
 
+def _fact_errors(path: str, facts: pd.DataFrame) -> list[StudyInputError]:
+    """fact_id is subject.property; yes/no for 'exists'; a number whose unit parses where a unit is given."""
+    errors = []
+    for line, row in facts.iterrows():
+        key = f"fact_id={row.fact_id}"
+        if row.fact_id != f"{row.subject}.{row.property}":
+            errors.append(StudyInputError(path, f"fact_id '{row.fact_id}' is not subject.property", line=line,
+                                          key=key, field="fact_id", expected=f"{row.subject}.{row.property}"))
+        if row.property == "exists" and row.value not in ("yes", "no"):
+            errors.append(StudyInputError(path, f"'{row.value}' for an 'exists' fact", line=line, key=key,
+                                          field="value", expected="yes or no"))
+        if row.unit:
+            try:
+                v = float(row.value)
+                units.parse_unit(row.unit)
+                if v != v or v in (float("inf"), float("-inf")):
+                    raise ValueError
+            except ValueError:
+                errors.append(StudyInputError(path, f"'{row.value}' is not a finite number", line=line, key=key,
+                                              field="value", expected="a number, since the row has a unit"))
+            except units.UnitProblem as exc:
+                errors.append(StudyInputError(path, str(exc), line=line, key=key, field="unit",
+                                              expected="a unit from data/SCHEMA.md"))
+    dup = facts[facts.duplicated(["subject", "property"], keep="first")]
+    for line, row in dup.iterrows():
+        errors.append(StudyInputError(path, f"second fact for ({row.subject}, {row.property})", line=line,
+                                      key=f"fact_id={row.fact_id}", expected="one row per subject and property"))
+    return errors
+
+
 def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:
     errors: list[StudyInputError] = []
     p = lambda name: rel(data_dir / f"{name}.csv")  # noqa: E731
 
     # dates that the pattern lets through but the calendar does not
     for name, col in (("sources", "date"), ("chips", "announced"), ("system_params", "as_of"),
-                      ("timeline", "date")):
+                      ("timeline", "date"), ("facts", "as_of")):
         for line, row in t[name].iterrows():
             if row[col] and not _valid_date(row[col]):
                 errors.append(StudyInputError(p(name), f"'{row[col]}' is not a calendar date",
@@ -408,6 +438,7 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
                                           field="unit", expected="a unit pint can parse (USD, percent...)"))
 
     errors.extend(_claim_errors(p("claims"), t["claims"]))
+    errors.extend(_fact_errors(p("facts"), t["facts"]))
 
     # MoE rows say how many experts; dense rows do not
     for line, row in t["workloads"].iterrows():

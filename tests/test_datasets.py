@@ -156,3 +156,30 @@ def test_nothing_silently_dropped():
     for name, df in ds.tables.items():
         _, rows = read_rows(Path(df.attrs["path"]))
         assert len(rows) == len(df), name
+
+
+def _facts_dir(tmp_path, rows):
+    import shutil
+    from analysis.paths import DATA_DIR
+    d = tmp_path / "data"
+    shutil.copytree(DATA_DIR, d, ignore=shutil.ignore_patterns("rebuilds", "scenarios"))
+    with open(d / "facts.csv", "a", encoding="utf-8") as f:
+        for r in rows:
+            f.write(r + "\n")
+    return d
+
+
+@pytest.mark.parametrize("row, message", [
+    ("widget.exists,widget,exists,maybe,,2026-12-02,vendor_spec,aws-neuron-trainium2-arch,", "'maybe' for an 'exists' fact.*yes or no"),
+    ("widget.size,widget,exists,no,,2026-12-02,vendor_spec,aws-neuron-trainium2-arch,", "fact_id 'widget.size' is not subject.property"),
+    ("widget.cores,widget,cores,eight,core,2026-12-02,vendor_spec,aws-neuron-trainium2-arch,", "'eight' is not a finite number"),
+    ("widget.cores,widget,cores,inf,core,2026-12-02,vendor_spec,aws-neuron-trainium2-arch,", "'inf' is not a finite number"),
+    ("widget.exists,widget,exists,no,,2026-02-30,vendor_spec,aws-neuron-trainium2-arch,", "'2026-02-30' is not a calendar date"),
+    ("widget.exists,widget,exists,no,,2026-12-02,vendor_spec,no-such-source,", "no-such-source"),
+])
+def test_bad_facts_are_refused_with_file_line_and_field(tmp_path, row, message):
+    from analysis.datasets import load_datasets as _load
+    d = _facts_dir(tmp_path, [row])
+    with pytest.raises(StudyInputErrors, match=message) as exc:
+        _load(d)
+    assert "facts.csv" in str(exc.value)

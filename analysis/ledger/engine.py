@@ -432,6 +432,10 @@ class Ledger:
         elif at is not None:
             expl.append(f"The verdict rests on the check '{results[at]['label']}' ({results[at]['effective']}): "
                         f"{results[at]['text']}: {verdict}.")
+            vendor = sorted({i.source for i in results[at]["inputs"].values() if i.basis == "vendor_claim"})
+            if vendor and verdict == "consistent":
+                rule += " (a vendor's published claim, not a measurement)"
+                expl.append(f"It matches the vendor's published claim ({', '.join(vendor)}), not a measurement.")
         for i, c in enumerate(results):
             if i != at:
                 expl.append(f"Check '{c['label']}' ({c['effective']}): {c['text']}"
