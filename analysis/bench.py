@@ -111,7 +111,19 @@ def run(n: int = 10_000, repeats: int = 5) -> str:
     lines.append(f"  total (all families, {n:,} draws each)  {total:.3f} s   target < 2 s: "
                  f"{'met' if total < 2 else 'NOT met'}")
     lines.append(ledger_timing(ds, sc, n))
+    lines.append(validate_timing(ds))
     return "\n".join(lines)
+
+
+def validate_timing(ds) -> str:
+    """Wall time of ``python -m analysis validate`` without writing (every section, fresh data)."""
+    from . import validate
+    from .datasets import with_tables
+
+    fresh = with_tables(ds, {})  # same tables, empty cache: the fits are timed too
+    t = time.perf_counter()
+    validate.run(fresh, out_dir=None)
+    return f"Validate: every section (training: leave-one-out with refits and re-selection): {time.perf_counter() - t:.3f} s"
 
 
 def ledger_timing(ds, sc, n: int = 10_000) -> str:

@@ -6,6 +6,7 @@
     python -m analysis predict training --params 70e9 --tokens 2e12 --chip a100-sxm-80gb [--chips N] [--mfu F]
     python -m analysis predict decode --model llama-2-70b --chip h100-sxm --chips 8 --batch 64 --input 1024 --output 1024
     python -m analysis fit [--out DIR]      fitted parameters with CIs, and leave-one-out errors
+    python -m analysis validate [--out DIR] held-out errors of the fitted models beside naive baselines
     python -m analysis bench               time 10,000 Monte Carlo draws through every model
     python -m analysis ledger [--scenario F] [--set NAME=VALUE ...] [--format table|csv|json] [--output F] [--diff]
     python -m analysis explain CLAIM_ID    the derivation of one claim's verdict
@@ -88,7 +89,8 @@ def _cmd_predict_training(args) -> int:
                          mfu=_number("mfu", args.mfu) if args.mfu is not None else None, scenario=sc)
     if r.get("mfu") is not None and not 0 < r["mfu"] <= 1:
         raise StudyInputError("command line", f"--mfu {r['mfu']} is not a fraction", expected="0 < mfu <= 1")
-    _print_result(r, args.format, ["chip_hours", "days", "cost_usd", "mfu"])
+    _print_result(r, args.format, ["chip_hours", "chip_hours_low", "chip_hours_high", "days", "days_low",
+                                   "days_high", "cost_usd", "cost_usd_low", "cost_usd_high", "mfu"])
     return 0
 
 
@@ -114,6 +116,14 @@ def _cmd_fit(args) -> int:
     from .fits import loo_summary
 
     print(loo_summary())
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .validate import run
+
+    text, _ = run(out_dir=args.out)
+    print(text)
     return 0
 
 
@@ -280,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="write fitted parameters and leave-one-out errors")
     fit.add_argument("--out", default="results", help="output folder (default: results/)")
     fit.set_defaults(func=_cmd_fit)
+    val = sub.add_parser("validate", help="held-out (leave-one-out) errors of the fitted models vs naive baselines")
+    val.add_argument("--out", default="results", help="folder for the per-run tables (default: results/)")
+    val.set_defaults(func=_cmd_validate)
     bench = sub.add_parser("bench", help="time Monte Carlo draws through every model")
     bench.add_argument("--draws", default="10000", help="draws per model (default 10000)")
     bench.set_defaults(func=_cmd_bench)

@@ -29,7 +29,7 @@ from .errors import StudyInputError, StudyInputErrors
 from .paths import DATA_DIR, rel
 
 TABLES = ("sources", "claims", "metrics", "chips", "hardware", "systems", "system_params",
-          "workloads", "measurements", "training_runs", "market", "timeline", "facts")
+          "workloads", "measurements", "training_runs", "training_setups", "market", "timeline", "facts")
 LONG_TABLES = {"hardware": "chip_id", "system_params": "system_id"}
 #: Units a claim may carry that are not physical: dates, and empty for qualitative claims.
 CLAIM_DATE_UNIT = "date"

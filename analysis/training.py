@@ -8,13 +8,21 @@ The model functions are pure and broadcast over numpy arrays, so Monte Carlo dra
 through. The fitting functions take a :class:`~analysis.datasets.Datasets` (or the run table derived
 from it) and do no I/O.
 
-MFU model (see :func:`fit_mfu`): logit(MFU) of every published run that has enough data
-(:func:`run_mfu_table`) is fitted three ways: pooled (one mean), family (one mean per chip family,
-OLS) and partial pooling (family means shrunk towards the pooled mean by the empirical-Bayes weight
-tau^2 / (tau^2 + s^2 / n_family)). Predictions use partial pooling, which had the lowest
-leave-one-out error of the three (:func:`loo_summary`); families without a run get the pooled mean.
-A scale term b log10(chips) is fitted too and enters predictions only if its 95% CI excludes zero;
-with the present data it does not (see :func:`fit_results`).
+Chip-hours model (used by :func:`predict_training` and :func:`fitted_mfu`; see the block comment
+above :func:`decimal_year`): chip-hours = F D / (3600 P 1e12 eta) with F the executed FLOPs per token
+(6 N, plus attention matmuls at the run's sequence length and a 4/3 factor for full activation
+recompute, as leave-one-out error decides) and ln eta linear in features of physical meaning (chip
+generation, model size on that generation, software era), fitted to published full runs
+(:func:`hours_run_table`) and selected by leave-one-out error (:func:`select_hours_model`).
+Predictions carry 90% intervals from seeded draws of the fit's parameters plus the model's
+leave-one-out residuals (:func:`predict_training_draws`); ``python -m analysis validate`` reports the
+held-out errors beside the naive 6ND / (peak x 0.4).
+
+MFU model (see :func:`fit_mfu`, kept for chapter 4's MFU-by-family figure): logit(MFU) of every
+published run that has enough data (:func:`run_mfu_table`) is fitted three ways: pooled (one mean),
+family (one mean per chip family, OLS) and partial pooling (family means shrunk towards the pooled
+mean by the empirical-Bayes weight tau^2 / (tau^2 + s^2 / n_family)). A scale term b log10(chips) is
+fitted too and enters its predictions only if its 95% CI excludes zero (see :func:`fit_results`).
 """
 from __future__ import annotations
 
@@ -368,11 +376,19 @@ def predict_mfu(fit: MfuFit, family: str, chips=None, model: str = "partial_pool
     return _inv_logit(fit.pooled.est), f"fitted: pooled mean of {fit.pooled.n} runs (no {family} run)"
 
 
-def fitted_mfu(ds, chip_id: str, chips=None):
-    """Fitted MFU for ``chip_id`` at ``chips`` chips (see :func:`predict_mfu`): (MFU, source)."""
-    ds.spec(chip_id, PEAK_METRIC)  # unknown chip -> StudyInputError naming valid ids
-    family = ds.chips.set_index("chip_id").family[chip_id]
-    return predict_mfu(mfu_fit(ds), family, chips)
+def fitted_mfu(ds, chip_id: str, chips=None, params=None):
+    """Fitted 6ND MFU of ``chip_id`` for a dense model of ``params`` parameters (default 70B) on
+    DEFAULT_SEQ_LEN-token sequences in the latest year of the data, from the chip-hours model
+    (:func:`hours_fit`): MFU = 6 N D / (chip-hours x 3600 x P). ``chips`` is accepted for the old
+    signature and unused (cluster size is not a model feature). Returns (MFU, source)."""
+    peak = ds.spec(chip_id, PEAK_METRIC)  # unknown chip -> StudyInputError naming valid ids
+    params = REF_MFU_PARAMS if params is None else params
+    fit = hours_fit(ds)
+    layers, d = default_shape(params)
+    hours = hours_point(fit, params, 1.0, peak, layers, d, DEFAULT_SEQ_LEN, announced=chip_announced(ds, chip_id))
+    mfu = mfu_from_chip_hours(training_flops(params, 1.0), hours, peak)
+    return _scalar_or_array(mfu), (f"fitted: chip-hours model at {float(np.max(params)) / 1e9:g}B dense, "
+                                   f"{DEFAULT_SEQ_LEN}-token sequences ({fit.describe()})")
 
 
 def fit_results(ds) -> pd.DataFrame:
@@ -440,6 +456,7 @@ def fit_results(ds) -> pd.DataFrame:
         rows.append(dict(model="mfu_scale", parameter="residual_sd_logit", scope="all", value=fit.scale_resid_sd,
                          ci_low=np.nan, ci_high=np.nan, unit="logit", n_points=b.n, borrowed_from="",
                          method="OLS of logit(MFU) on family indicators + log10(chips)", note=""))
+    rows.extend(hours_fit_results(ds))
     return pd.DataFrame(rows, columns=["model", "parameter", "scope", "value", "ci_low", "ci_high", "unit",
                                        "n_points", "borrowed_from", "method", "note"])
 
@@ -493,16 +510,514 @@ def loo_summary(ds) -> dict:
     return out
 
 
+# --- chip-hours model -----------------------------------------------------------------------------
+#
+# ln(eta) = x . beta,  chip-hours = F D / (3600 P 1e12 eta),  F = (6 N + c L d_attn T) (1 + r / 3)
+#
+# F is the FLOPs per token the chips execute: 6 N for the weight matmuls (forward 2 + backward 4),
+# c L d_attn T for the attention score and value matmuls at sequence length T (c = 12 counts the full
+# T x T square as PaLM's MFU does, c = 6 only the causal half a fused kernel computes, c = 0 ignores
+# them), and a factor 4/3 when the run recomputes every layer's forward pass (r = 1, training_setups.csv
+# says ``full``). eta is the share of peak the run achieved on those FLOPs, whole run (restarts,
+# evaluation and idle time included, since published chip-hours include them). x holds the candidate
+# features, each with a physical reading:
+#
+# * ``generation`` g = ln(P / 312 TFLOPS): how far the chip's peak is from an A100's. A faster chip
+#   spends a larger share of each step on the parts that do not speed up with the tensor cores
+#   (memory-bound element-wise work, communication), so eta falls with g.
+# * ``generation_x_size`` g ln(N / 10B): the same, for the size of the matmuls: a small model's matmuls
+#   are too small to keep a fast chip busy, a large one's are not.
+# * ``size`` ln(N / 10B): matmul size on any chip.
+# * ``era`` (year - 2023), the year of the run's first publication (training_setups.csv): software
+#   (kernels, parallelism, fault handling) improves.
+# * ``maturity`` (year - the chip's announcement, chips.csv): software for a given chip matures over
+#   its life.
+#
+# Predictions do not extrapolate: peak, size, year and maturity are clipped to the span of the runs
+# (HoursFit.ranges), and the year defaults to the latest in the data.
+#
+# Which features enter, and c and r, are chosen by leave-one-out error (:func:`select_hours_model`).
+# Cluster size is checked on the runs that publish a chip count (:func:`cluster_size_check`); MoE
+# routing enters through N = active parameters per token (workloads.csv params_active).
+
+REF_PEAK_TFLOPS = 312.0
+#: hardware.csv metric of the peak a run's matmuls run at, by training_setups.csv precision.
+PRECISION_PEAK = {"bf16": PEAK_METRIC, "fp8": "fp8_dense_tflops"}
+REF_PARAMS = 1e10
+REF_YEAR = 2023.0
+ATTENTION_COEFS = (0.0, 6.0, 12.0)
+RECOMPUTE_OPTIONS = (False, True)
+HOURS_FEATURES = ("generation", "generation_x_size", "size", "era", "maturity")
+#: A feature enters only if it lowers the leave-one-out median |error| by at least this (points).
+MIN_GAIN_PP = 0.5
+PI_LEVEL = 0.90
+N_DRAWS = 4000
+DRAW_SEED = 20240601
+NAIVE_MFU = 0.4
+#: Shape assumed for a dense model given only its parameter count: N = 12 L d^2 with d = 128 L.
+SHAPE_ASPECT = 128.0
+DEFAULT_SEQ_LEN = 4096
+#: Reference run for :func:`fitted_mfu` (the MFU the ledger's mfu(chip) reads): 70B dense, 4096 tokens.
+REF_MFU_PARAMS = 70e9
+
+
+def decimal_year(text: str) -> float:
+    """'2023-02-27' -> 2023.16, '2023-07' -> 2023.54 (mid-month), '2023' -> 2023.5."""
+    parts = [int(p) for p in str(text).split("-")]
+    if len(parts) == 1:
+        return parts[0] + 0.5
+    if len(parts) == 2:
+        return parts[0] + (parts[1] - 0.5) / 12
+    import datetime as _dt
+
+    d = _dt.date(*parts)
+    return parts[0] + (d.timetuple().tm_yday - 0.5) / (366 if d.year % 4 == 0 else 365)
+
+
+def default_shape(params):
+    """(layers, d_attn) of a dense model of N parameters with N = 12 L d^2 and d = 128 L:
+    L = (N / (12 x 128^2))^(1/3), d = 128 L. 70e9 -> L = 70.9, d = 9,075 (Llama 2 70B: 80, 8,192)."""
+    n = np.asarray(params, dtype=float)
+    layers = (n / (12.0 * SHAPE_ASPECT**2)) ** (1.0 / 3.0)
+    return layers, SHAPE_ASPECT * layers
+
+
+def flops_per_token(params_active, n_layers, d_attn, seq_len, attention_coef=12.0, recompute=False):
+    """Executed FLOPs per training token: (6 N + c L d_attn T) (1 + r / 3)."""
+    f = (6.0 * np.asarray(params_active, dtype=float)
+         + attention_coef * np.asarray(n_layers, dtype=float) * np.asarray(d_attn, dtype=float)
+         * np.asarray(seq_len, dtype=float))
+    return f * (1.0 + np.asarray(recompute, dtype=float) / 3.0)
+
+
+def hours_features(names, peak_tflops, params_active, year, announced):
+    """Design matrix [1, features...] for the chip-hours model (see the block comment above);
+    ``announced`` is the decimal year of the chip's announcement."""
+    g = np.log(np.asarray(peak_tflops, dtype=float) / REF_PEAK_TFLOPS)
+    s = np.log(np.asarray(params_active, dtype=float) / REF_PARAMS)
+    y = np.asarray(year, dtype=float)
+    g, s, y, a = np.broadcast_arrays(g, s, y, np.asarray(announced, dtype=float))
+    cols = {"generation": g, "generation_x_size": g * s, "size": s, "era": y - REF_YEAR, "maturity": y - a}
+    return np.column_stack([np.ones(g.shape).ravel()] + [cols[k].ravel() for k in names])
+
+
+def naive_chip_hours(params_active, tokens, peak_tflops, mfu=NAIVE_MFU):
+    """The baseline: 6 N D / (P x 1e12 x 0.4 x 3600)."""
+    return training_chip_hours(training_flops(params_active, tokens), peak_tflops, mfu)
+
+
+def hours_run_table(ds) -> pd.DataFrame:
+    """Published full runs the chip-hours model is fitted to: tokens, chip-hours (published, or wall
+    days x 24 x chips), active parameters, peak (at the run's precision: FP8 runs use the FP8 peak,
+    ``peak_bf16_tflops`` keeps the BF16 one), model shape (workloads.csv), sequence length and
+    recompute (training_setups.csv), year (first publication, training_setups.csv), the chip's
+    announcement (decimal year, chips.csv), chips, naive chip-hours.
+    ``group`` = model@chip: rows of one training run are left out together."""
+    fam = ds.chips.set_index("chip_id").family
+    announced = ds.chips.set_index("chip_id").announced
+    wl = ds.workloads.set_index("model_id")
+    setups = ds.training_setups.set_index("run_id")
+    rows = []
+    for _, r in ds.training_runs.iterrows():
+        if pd.isna(r.tokens) or r.run_id not in setups.index:
+            continue
+        if not pd.isna(r.chip_hours):
+            hours, basis = float(r.chip_hours), "chip_hours"
+        elif not pd.isna(r.wall_days) and not pd.isna(r.chips):
+            hours, basis = float(chip_hours_from_wall_days(r.wall_days, r.chips)), "wall_days_x_chips"
+        else:
+            continue
+        w, s = wl.loc[r.model_id], setups.loc[r.run_id]
+        n_act = _active_params(ds, r)
+        peak = ds.spec(r.chip_id, PRECISION_PEAK[s.precision])
+        rows.append(dict(
+            run_id=r.run_id, model_id=r.model_id, chip_id=r.chip_id, family=fam[r.chip_id],
+            group=f"{r.model_id}@{r.chip_id}", params_active=n_act, tokens=float(r.tokens), peak_tflops=peak,
+            n_layers=float(w.n_layers), d_attn=float(w.n_heads * w.d_head), seq_len=float(s.seq_len),
+            recompute=s.recompute, year=decimal_year(s.published), announced=decimal_year(announced[r.chip_id]),
+            chips=float(r.chips) if not pd.isna(r.chips) else np.nan, chip_hours=hours, hours_basis=basis,
+            precision=s.precision, peak_bf16_tflops=ds.spec(r.chip_id, PEAK_METRIC),
+            naive_chip_hours=float(naive_chip_hours(n_act, float(r.tokens), ds.spec(r.chip_id, PEAK_METRIC))),
+            basis=r.basis))
+    return pd.DataFrame(rows)
+
+
+def _efficiency(runs: pd.DataFrame, attention_coef: float, recompute: bool) -> np.ndarray:
+    """ln eta of each run = ln(F D / (3600 P 1e12 chip-hours))."""
+    f = flops_per_token(runs.params_active, runs.n_layers, runs.d_attn, runs.seq_len, attention_coef,
+                        (runs.recompute == "full").to_numpy() & recompute)
+    return np.log(f * runs.tokens.to_numpy() / (SECONDS_PER_HOUR * runs.peak_tflops.to_numpy() * 1e12
+                                                 * runs.chip_hours.to_numpy()))
+
+
+def _design(runs: pd.DataFrame, features) -> np.ndarray:
+    return hours_features(features, runs.peak_tflops.to_numpy(), runs.params_active.to_numpy(),
+                          runs.year.to_numpy(), runs.announced.to_numpy())
+
+
+def loo_log_residuals(runs: pd.DataFrame, attention_coef: float, recompute: bool, features) -> np.ndarray:
+    """Leave-one-group-out residuals r = ln(measured chip-hours) - ln(predicted), each run predicted
+    by the model fitted without its group (model@chip). Predicted / measured = exp(-r)."""
+    z = _efficiency(runs, attention_coef, recompute)
+    X = _design(runs, features)
+    groups = runs.group.to_numpy()
+    r = np.full(len(z), np.nan)
+    for g in pd.unique(groups):
+        out = groups == g
+        if (~out).sum() <= X.shape[1]:
+            continue
+        beta, *_ = np.linalg.lstsq(X[~out], z[~out], rcond=None)
+        r[out] = X[out] @ beta - z[out]
+    return r
+
+
+def _median_abs_pct(r) -> float:
+    r = np.asarray(r, dtype=float)
+    return float(np.nanmedian(np.abs(np.expm1(-r)))) * 100
+
+
+@dataclass(frozen=True)
+class HoursFit:
+    """The fitted chip-hours model: ln eta = X beta (OLS), its covariance, the FLOP accounting (c, r),
+    the features kept, the leave-one-out residuals (the model's own out-of-sample error, used in the
+    prediction intervals) and the selection log (config, features, LOO median |error| %)."""
+
+    attention_coef: float
+    recompute: bool
+    features: tuple
+    beta: np.ndarray
+    cov: np.ndarray
+    resid_sd: float
+    dof: int
+    n_runs: int
+    run_ids: tuple
+    loo_resid: np.ndarray
+    ranges: dict
+    selection: tuple = ()
+
+    @property
+    def loo_median_abs_pct(self) -> float:
+        return _median_abs_pct(self.loo_resid)
+
+    def describe(self) -> str:
+        acc = (f"attention {self.attention_coef:g} L d_attn T" if self.attention_coef else "no attention term")
+        rec = ", 4/3 for full recompute" if self.recompute else ""
+        feats = ", ".join(self.features) or "intercept only"
+        return (f"ln(efficiency) on {feats}; FLOPs 6N + {acc}{rec}; {self.n_runs} runs, "
+                f"leave-one-out median |error| {self.loo_median_abs_pct:.1f}%")
+
+
+def _fit_config(runs, attention_coef, recompute, features, selection=()) -> HoursFit:
+    z = _efficiency(runs, attention_coef, recompute)
+    X = _design(runs, features)
+    beta, cov, s, dof = _ols(X, z)
+    resid = loo_log_residuals(runs, attention_coef, recompute, features)
+    return HoursFit(attention_coef=float(attention_coef), recompute=bool(recompute), features=tuple(features),
+                    beta=beta, cov=cov, resid_sd=s, dof=dof, n_runs=len(runs), run_ids=tuple(runs.run_id),
+                    loo_resid=resid, ranges={
+                        "peak_tflops": (float(runs.peak_tflops.min()), float(runs.peak_tflops.max())),
+                        "params_active": (float(runs.params_active.min()), float(runs.params_active.max())),
+                        "year": (float(runs.year.min()), float(runs.year.max())),
+                        "maturity": (float((runs.year - runs.announced).min()),
+                                     float((runs.year - runs.announced).max()))},
+                    selection=tuple(selection))
+
+
+def select_hours_model(runs: pd.DataFrame):
+    """Forward selection by leave-one-out error, for each FLOP accounting (c in ATTENTION_COEFS, recompute
+    on/off): start from the intercept, add the candidate feature that lowers the LOO median |error| of
+    chip-hours most, stop when no candidate lowers it by MIN_GAIN_PP points. The accounting with the
+    lowest error wins (ties: fewer features, then the simpler accounting). Returns (c, r, features, log)."""
+    log, best = [], None
+    for c in ATTENTION_COEFS:
+        for rec in RECOMPUTE_OPTIONS:
+            feats = []
+            cur = _median_abs_pct(loo_log_residuals(runs, c, rec, feats))
+            log.append((c, rec, tuple(feats), cur))
+            while True:
+                trials = [(_median_abs_pct(loo_log_residuals(runs, c, rec, feats + [f])), f)
+                          for f in HOURS_FEATURES if f not in feats and len(runs) > len(feats) + 3]
+                if not trials:
+                    break
+                err, f = min(trials)
+                if cur - err < MIN_GAIN_PP:
+                    break
+                feats, cur = feats + [f], err
+                log.append((c, rec, tuple(feats), cur))
+            key = (round(cur, 6), len(feats), c, rec)
+            if best is None or key < best[0]:
+                best = (key, c, rec, tuple(feats))
+    return best[1], best[2], best[3], tuple(log)
+
+
+def fit_hours(runs: pd.DataFrame, attention_coef=None, recompute=None, features=None) -> HoursFit:
+    """Fit the chip-hours model to a run table (:func:`hours_run_table` columns). With ``features``
+    (and c, r) given it fits that model; otherwise it selects them (:func:`select_hours_model`)."""
+    if len(runs) < 3:
+        raise StudyInputError("fit_hours", f"{len(runs)} run(s) with chip-hours", expected="at least 3 runs")
+    if features is None:
+        attention_coef, recompute, features, log = select_hours_model(runs)
+    else:
+        log = ()
+        attention_coef = 12.0 if attention_coef is None else attention_coef
+        recompute = bool(recompute)
+    return _fit_config(runs, attention_coef, recompute, list(features), log)
+
+
+@memo_on_datasets
+def hours_fit(ds) -> HoursFit:
+    """:func:`fit_hours` over every published full run (:func:`hours_run_table`)."""
+    return fit_hours(hours_run_table(ds))
+
+
+def chip_announced(ds, chip_id: str) -> float:
+    """Decimal year of the chip's announcement (chips.csv); NaN when not known (maturity is then
+    taken as the smallest in the data)."""
+    a = ds.chips.set_index("chip_id").announced.get(chip_id, "")
+    return decimal_year(a) if isinstance(a, str) and a else float("nan")
+
+
+def _clipped_x(fit: HoursFit, peak_tflops, params_active, year, announced, clip: bool = True):
+    """Feature rows with every input clipped to the span of the fit's runs (no extrapolation);
+    year None = the latest run year. ``clip=False`` evaluates the linear model as it stands (used to
+    predict held-out runs at their own features)."""
+    if not clip:
+        return hours_features(fit.features, peak_tflops, params_active, year, announced)
+    y, a = _clipped_year(fit, year, announced)
+    clip = lambda v, k: np.clip(np.asarray(v, dtype=float), *fit.ranges[k])  # noqa: E731
+    return hours_features(fit.features, clip(peak_tflops, "peak_tflops"), clip(params_active, "params_active"),
+                          y, a)
+
+
+def _clipped_year(fit: HoursFit, year, announced):
+    """(year, announcement) used for the era and maturity features: the year (default the latest in
+    the data) is clipped to the data's span and to the chip's window of maturity seen in the data
+    (announcement + the smallest to the largest maturity), so that neither era nor maturity is
+    extrapolated (an A100 is not credited with 2025 software: no A100 run is that recent). A chip
+    without an announcement date, or one whose window lies after the data, takes the smallest
+    maturity."""
+    ylo, yhi = fit.ranges["year"]
+    mlo, mhi = fit.ranges["maturity"]
+    y = np.asarray(yhi if year is None else year, dtype=float)
+    a = np.asarray(announced, dtype=float)
+    known = ~np.isnan(a)
+    lo = np.where(known, np.maximum(ylo, a + mlo), ylo)
+    hi = np.where(known, np.minimum(yhi, a + mhi), yhi)
+    hi = np.maximum(hi, lo)
+    y = np.clip(y, lo, hi)
+    m = np.clip(np.where(known, y - a, mlo), mlo, mhi)
+    return y, y - m
+
+
+def clipped_inputs(fit: HoursFit, peak_tflops, params_active, year=None, announced=None) -> list[str]:
+    """What :func:`_clipped_x` clipped, in words (empty if nothing)."""
+    out = []
+    for name, v in (("peak_tflops", peak_tflops), ("params_active", params_active)):
+        lo, hi = fit.ranges[name]
+        v = np.asarray(v, dtype=float)
+        if np.any(v < lo) or np.any(v > hi):
+            out.append(f"{name} outside the fitted span {lo:g}-{hi:g}")
+    if announced is not None and ("maturity" in fit.features or "era" in fit.features):
+        y_req = fit.ranges["year"][1] if year is None else float(np.max(year))
+        y_used, _ = _clipped_year(fit, y_req, announced)
+        if abs(float(np.max(y_used)) - y_req) > 1e-9:
+            out.append(f"year {y_req:.1f} taken as {float(np.max(y_used)):.1f} (the chip's maturity window in the data)")
+    return out
+
+
+def hours_point(fit: HoursFit, params_active, tokens, peak_tflops, n_layers, d_attn, seq_len,
+                recompute=False, year=None, announced=2022.0, clip: bool = True):
+    """Median chip-hours = F D / (3600 P 1e12 eta), eta = min(1, exp(x beta)) (pure, broadcasts);
+    feature inputs clipped to the fit's span (:func:`_clipped_x`)."""
+    x = _clipped_x(fit, peak_tflops, params_active, year, announced, clip)
+    shape = np.broadcast(np.asarray(params_active, dtype=float), np.asarray(peak_tflops, dtype=float)).shape
+    eta = np.minimum(1.0, np.exp(x @ fit.beta)).reshape(shape)
+    f = flops_per_token(params_active, n_layers, d_attn, seq_len, fit.attention_coef,
+                        np.asarray(recompute, dtype=bool) & fit.recompute)
+    return f * np.asarray(tokens, dtype=float) / (SECONDS_PER_HOUR * np.asarray(peak_tflops, dtype=float)
+                                                  * 1e12 * eta)
+
+
+def hours_draws(fit: HoursFit, params_active: float, tokens: float, peak_tflops: float, n_layers: float,
+                d_attn: float, seq_len: float, recompute=False, year=None, announced=2022.0,
+                n: int = N_DRAWS, seed: int = DRAW_SEED, clip: bool = True) -> np.ndarray:
+    """n draws of one run's chip-hours: beta ~ Normal(beta_hat, cov) (fit uncertainty) and, added on
+    the log scale, a leave-one-out residual drawn at random (the model's own out-of-sample error).
+    Seeded, so the same inputs give the same draws."""
+    rng = np.random.default_rng(seed)
+    betas = rng.multivariate_normal(fit.beta, fit.cov, size=n, method="cholesky" if np.all(
+        np.linalg.eigvalsh(fit.cov) > 0) else "svd")
+    pool = fit.loo_resid[np.isfinite(fit.loo_resid)]
+    resid = rng.choice(pool, size=n, replace=True) if len(pool) else np.zeros(n)
+    x = _clipped_x(fit, peak_tflops, params_active, year, announced, clip)[0]
+    eta = np.minimum(1.0, np.exp(betas @ x))
+    f = float(flops_per_token(params_active, n_layers, d_attn, seq_len, fit.attention_coef,
+                              bool(recompute) and fit.recompute))
+    return f * float(tokens) / (SECONDS_PER_HOUR * float(peak_tflops) * 1e12 * eta) * np.exp(resid)
+
+
+def interval(draws, level: float = PI_LEVEL):
+    """(low, high) quantiles of the draws for a central interval of ``level``."""
+    a = (1 - level) / 2
+    lo, hi = np.quantile(np.asarray(draws, dtype=float), [a, 1 - a])
+    return float(lo), float(hi)
+
+
+def cluster_size_check(runs: pd.DataFrame, fit: HoursFit) -> dict:
+    """Does log(chips) help? On the runs that publish a chip count: LOO median |error| of the fitted
+    model's features with and without ln(chips / 1024), and the slope with its 95% CI."""
+    d = runs[runs.chips.notna()].reset_index(drop=True)
+    out = dict(n_runs=len(d), loo_without=np.nan, loo_with=np.nan, slope=np.nan, ci_low=np.nan, ci_high=np.nan)
+    if len(d) < len(fit.features) + 4:
+        return out
+    z = _efficiency(d, fit.attention_coef, fit.recompute)
+    X0 = _design(d, fit.features)
+    X1 = np.column_stack([X0, np.log(d.chips.to_numpy() / 1024.0)])
+    groups = d.group.to_numpy()
+
+    def loo(X):
+        r = np.full(len(z), np.nan)
+        for g in pd.unique(groups):
+            o = groups == g
+            b, *_ = np.linalg.lstsq(X[~o], z[~o], rcond=None)
+            r[o] = X[o] @ b - z[o]
+        return _median_abs_pct(r)
+
+    beta, cov, s, dof = _ols(X1, z)
+    half = _t(dof) * np.sqrt(cov[-1, -1])
+    out.update(loo_without=loo(X0), loo_with=loo(X1), slope=float(beta[-1]), ci_low=float(beta[-1] - half),
+               ci_high=float(beta[-1] + half))
+    return out
+
+
+def hours_fit_results(ds) -> list[dict]:
+    """fit_results rows of the chip-hours model (model ``chip_hours``)."""
+    runs = hours_run_table(ds)
+    fit = hours_fit(ds)
+    t = _t(fit.dof)
+    method = "OLS of ln(efficiency) on the selected features; t 95% CI"
+    rows = []
+    base = dict(model="chip_hours", n_points=fit.n_runs, borrowed_from="")
+    for name, b, v in zip(("intercept",) + fit.features, fit.beta, np.diag(fit.cov)):
+        half = t * np.sqrt(v)
+        rows.append(dict(base, parameter=f"coef_{name}", scope="all", value=float(b), ci_low=float(b - half),
+                         ci_high=float(b + half), unit="ln efficiency per unit of the feature", method=method,
+                         note="intercept: ln efficiency of an A100 run of a 10B model in 2023" if name == "intercept"
+                         else f"feature {name} (see analysis.training)"))
+    rows.append(dict(base, parameter="attention_flops_coef", scope="all", value=fit.attention_coef, ci_low=np.nan,
+                     ci_high=np.nan, unit="FLOPs per (layer x d_attn x token of context)",
+                     method=f"chosen by leave-one-out error among {', '.join(f'{c:g}' for c in ATTENTION_COEFS)}",
+                     note="12: full T x T attention matmuls (PaLM MFU convention); 6: causal half; 0: none"))
+    rows.append(dict(base, parameter="full_recompute_factor", scope="all", value=4 / 3 if fit.recompute else 1.0,
+                     ci_low=np.nan, ci_high=np.nan, unit="x", method="chosen by leave-one-out error",
+                     note="applied to runs whose training_setups row says full"))
+    rows.append(dict(base, parameter="residual_sd_ln", scope="all", value=fit.resid_sd, ci_low=np.nan,
+                     ci_high=np.nan, unit="ln", method=method, note=f"{fit.dof} residual dof"))
+    naive = np.log(runs.chip_hours / runs.naive_chip_hours)
+    rows.append(dict(base, parameter="loo_median_abs_error_pct", scope="all", value=fit.loo_median_abs_pct,
+                     ci_low=np.nan, ci_high=np.nan, unit="percent", method="leave one run (model@chip) out",
+                     note=f"naive 6ND/(peak x 0.4): {_median_abs_pct(naive.to_numpy()):.1f}% on the same runs"))
+    chk = cluster_size_check(runs, fit)
+    rows.append(dict(base, parameter="cluster_size_slope", scope="runs with a chip count", value=chk["slope"],
+                     ci_low=chk["ci_low"], ci_high=chk["ci_high"], unit="ln efficiency per ln(chips)",
+                     n_points=chk["n_runs"], method="selected features + ln(chips/1024), OLS; t 95% CI",
+                     note=f"not used: leave-one-out median |error| {chk['loo_with']:.1f}% with it, "
+                          f"{chk['loo_without']:.1f}% without (same runs)"
+                     if not (chk["loo_with"] < chk["loo_without"] - MIN_GAIN_PP) else
+                     f"lowers leave-one-out error ({chk['loo_with']:.1f}% vs {chk['loo_without']:.1f}%) but chip "
+                     f"counts are missing for {fit.n_runs - chk['n_runs']} runs, so not used"))
+    for chip in sorted(ds.chips.chip_id):
+        try:
+            peak = ds.spec(chip, PEAK_METRIC)
+        except StudyInputError:
+            continue
+        layers, d = default_shape(REF_MFU_PARAMS)
+        flops = training_flops(REF_MFU_PARAMS, 1.0)
+        ann = chip_announced(ds, chip)
+        draws = hours_draws(fit, REF_MFU_PARAMS, 1.0, peak, layers, d, DEFAULT_SEQ_LEN, announced=ann)
+        point = float(hours_point(fit, REF_MFU_PARAMS, 1.0, peak, layers, d, DEFAULT_SEQ_LEN, announced=ann))
+        clipped = clipped_inputs(fit, peak, REF_MFU_PARAMS, None, ann)
+        mfu = lambda h: float(mfu_from_chip_hours(flops, h, peak))  # noqa: E731
+        lo, hi = interval(draws)
+        own = ds.chips.set_index("chip_id").family[chip]
+        have = set(runs.family)
+        rows.append(dict(base, parameter="mfu_6nd_70b", scope=f"chip:{chip}", value=mfu(point), ci_low=mfu(hi),
+                         ci_high=mfu(lo), unit="fraction",
+                         borrowed_from="" if own in have else "runs on other chips (through the generation feature)",
+                         method=f"chip-hours model at 70B dense, {DEFAULT_SEQ_LEN}-token sequences, "
+                                f"{fit.ranges['year'][1]:.1f}; 90% prediction interval",
+                         note=f"6ND / (chip-hours x peak); peak {peak:g} TFLOPS"
+                              + (f"; clipped: {'; '.join(clipped)}" if clipped else "")))
+    return rows
+
+
 # --- one prediction -------------------------------------------------------------------------------
 
-def predict_training(ds, params, tokens, chip_id: str, chips=None, mfu=None, scenario=None) -> dict:
+def _shape_inputs(where, params, n_layers, d_attn, seq_len):
+    if n_layers is None or d_attn is None:
+        layers, d = default_shape(params)
+        n_layers = layers if n_layers is None else n_layers
+        d_attn = d if d_attn is None else d_attn
+    seq = DEFAULT_SEQ_LEN if seq_len is None else seq_len
+    return (_check_positive(where, "n_layers", n_layers), _check_positive(where, "d_attn", d_attn),
+            _check_positive(where, "seq_len", seq))
+
+
+def predict_training_draws(ds, params, tokens, chip_id: str, chips=None, n: int = N_DRAWS, seed: int = DRAW_SEED,
+                           *, seq_len=None, n_layers=None, d_attn=None, recompute=False, year=None,
+                           scenario=None) -> dict:
+    """Seeded Monte Carlo draws of one training run from the fitted chip-hours model, for the ledger.
+
+    Each of the ``n`` draws takes the model's parameters from Normal(beta_hat, covariance of the fit)
+    and adds, on the log scale, one of the model's leave-one-out residuals drawn at random (its own
+    out-of-sample error); same inputs and ``seed``, same draws. Inputs are scalars (one run): N active
+    parameters ``params``, D ``tokens``, ``chip_id``, ``chips`` (for days; default DEFAULT_CHIPS) and
+    the optional shape (``seq_len`` default 4096; ``n_layers``/``d_attn`` default to
+    :func:`default_shape`; ``recompute`` True for a full-recompute run; ``year`` defaults to the
+    latest year in the fit data and is clipped to its span).
+
+    Returns a dict of numpy arrays of length n: ``chip_hours``, ``days`` (chip-hours / chips / 24),
+    ``mfu`` (6ND / (chip-hours x 3600 x peak)) and ``cost_usd`` (chip-hours x listed on-demand price;
+    None when the chip has no price), plus ``chips`` and ``usd_per_chip_hour``. A 90% prediction
+    interval is ``interval(out["chip_hours"])``.
+    """
+    where = "predict_training_draws"
+    n_act = float(_check_positive(where, "params", params))
+    d = float(_check_positive(where, "tokens", tokens))
+    peak = ds.spec(chip_id, PEAK_METRIC)
+    chips = DEFAULT_CHIPS if chips is None else chips
+    c = float(_check_positive(where, "chips", chips, integer=True))
+    n = int(_check_positive(where, "n", n, integer=True))
+    layers, da, seq = (float(v) for v in _shape_inputs(where, n_act, n_layers, d_attn, seq_len))
+    hours = hours_draws(hours_fit(ds), n_act, d, peak, layers, da, seq, recompute, year,
+                        announced=chip_announced(ds, chip_id), n=n, seed=seed)
+    out = dict(chip_hours=hours, days=hours / c / 24.0,
+               mfu=np.asarray(mfu_from_chip_hours(training_flops(n_act, d), hours, peak)), chips=c)
+    try:
+        price = _cost.listed_chip_hour_price(ds, chip_id)["usd_per_chip_hour"]
+        out.update(cost_usd=np.asarray(_cost.run_cost_usd(hours, price)), usd_per_chip_hour=price)
+    except StudyInputError:
+        out.update(cost_usd=None, usd_per_chip_hour=None)
+    return out
+
+
+def predict_training(ds, params, tokens, chip_id: str, chips=None, mfu=None, scenario=None, *, seq_len=None,
+                     n_layers=None, d_attn=None, recompute=False, year=None, intervals=True) -> dict:
     """Time, chip-hours, cost and energy of training N active parameters on D tokens.
 
-    C = 6 N D; chip-hours = C / (P x 1e12 x MFU x 3600); days = chip-hours / chips / 24; cost =
-    chip-hours x on-demand USD per chip-hour (cost.chip_hour_price_usd); committed cost = cost x
-    (1 - committed_discount); energy = chip-hours x TDP x power_fraction_of_tdp x PUE. MFU is the
-    fitted family value (:func:`fitted_mfu`) unless given; chips default to DEFAULT_CHIPS (1024).
-    Assumptions come from ``scenario`` (the baseline if None). Arrays broadcast (Monte Carlo).
+    Without ``mfu``: chip-hours from the fitted chip-hours model (:func:`hours_fit`, see the block
+    comment above :func:`decimal_year`): F D / (3600 P 1e12 eta) with F = (6 N + c L d_attn T)(1 + r/3)
+    and eta from the chip's generation, the model size and the year; the returned ``mfu`` is the
+    implied 6ND MFU, 6 N D / (chip-hours x 3600 x P). With ``mfu``: chip-hours = 6 N D / (P x 1e12 x
+    MFU x 3600) as before. days = chip-hours / chips / 24; cost = chip-hours x on-demand USD per
+    chip-hour (cost.chip_hour_price_usd); committed cost = cost x (1 - committed_discount); energy =
+    chip-hours x TDP x power_fraction_of_tdp x PUE. Chips default to DEFAULT_CHIPS (1024). Shape
+    keywords as in :func:`predict_training_draws`. Assumptions come from ``scenario`` (the baseline if
+    None). Arrays broadcast (Monte Carlo).
+
+    ``chip_hours_low``/``chip_hours_high`` (and ``days_*``, ``cost_usd_*``) bound the 90% prediction
+    interval from :func:`predict_training_draws` (fit uncertainty plus the model's leave-one-out
+    error); they are None when ``mfu`` is given, when inputs are arrays or with ``intervals=False``.
     A chip without a price gives cost_usd None and says so in ``cost_note``; likewise energy.
     """
     from .scenario import load_scenario
@@ -515,30 +1030,50 @@ def predict_training(ds, params, tokens, chip_id: str, chips=None, mfu=None, sce
     if chips is None:
         chips, chips_source = DEFAULT_CHIPS, f"default {DEFAULT_CHIPS}"
     n = _check_positive(where, "chips", chips, integer=True)
+    sc = scenario if scenario is not None else load_scenario()
+    flops = training_flops(n_act, d)
+    scalar = n_act.ndim == 0 and d.ndim == 0 and n.ndim == 0
+    draws = None
     if mfu is None:
-        mfu, mfu_source = fitted_mfu(ds, chip_id, n)
+        fit = hours_fit(ds)
+        layers, da, seq = _shape_inputs(where, n_act, n_layers, d_attn, seq_len)
+        ann = chip_announced(ds, chip_id)
+        hours = hours_point(fit, n_act, d, peak, layers, da, seq, recompute, year, announced=ann)
+        u = mfu_from_chip_hours(flops, hours, peak)
+        clipped = clipped_inputs(fit, peak, n_act, year, ann)
+        mfu_source = (f"fitted: chip-hours model ({fit.describe()})"
+                      + (f"; inputs clipped to the fitted span: {'; '.join(clipped)}" if clipped else ""))
+        if intervals and scalar and np.ndim(layers) == 0 and np.ndim(seq) == 0:
+            draws = predict_training_draws(ds, n_act, d, chip_id, n, seq_len=seq, n_layers=layers, d_attn=da,
+                                           recompute=recompute, year=year)
     else:
         mfu_source = "given"
-    u = _check_fraction(where, "mfu", mfu)
-    sc = scenario if scenario is not None else load_scenario()
-
-    flops = training_flops(n_act, d)
-    hours = training_chip_hours(flops, peak, u)
+        u = _check_fraction(where, "mfu", mfu)
+        hours = training_chip_hours(flops, peak, u)
+    u = _check_fraction(where, "mfu", u)
+    days = hours / n / 24.0
     out = dict(chip_id=chip_id, flops=_scalar_or_array(flops), peak_tflops=peak, chips=_scalar_or_array(n),
                chips_source=chips_source, mfu=_scalar_or_array(u), mfu_source=mfu_source,
-               chip_hours=_scalar_or_array(hours), days=_scalar_or_array(training_days(flops, n, peak, u)))
+               chip_hours=_scalar_or_array(hours), days=_scalar_or_array(days))
+    lo_hi = interval(draws["chip_hours"]) if draws is not None else (None, None)
+    out.update(chip_hours_low=lo_hi[0], chip_hours_high=lo_hi[1],
+               days_low=None if draws is None else lo_hi[0] / float(n) / 24.0,
+               days_high=None if draws is None else lo_hi[1] / float(n) / 24.0,
+               interval_level=PI_LEVEL if draws is not None else None)
     try:
         listed = _cost.listed_chip_hour_price(ds, chip_id)
         price = listed["usd_per_chip_hour"]
         discount = sc.value("committed_discount")
         out.update(usd_per_chip_hour=price, cost_usd=_scalar_or_array(_cost.run_cost_usd(hours, price)),
+                   cost_usd_low=None if draws is None else lo_hi[0] * price,
+                   cost_usd_high=None if draws is None else lo_hi[1] * price,
                    committed_discount=discount,
                    cost_usd_committed=_scalar_or_array(_cost.committed_run_cost_usd(hours, price, discount)),
                    cost_note=f"{listed['pricing'].replace('_', '-')} price of {listed['system_id']} "
                              f"as of {listed['as_of']}")
     except StudyInputError as exc:
-        out.update(usd_per_chip_hour=None, cost_usd=None, committed_discount=None, cost_usd_committed=None,
-                   cost_note=f"no price: {exc.problem}")
+        out.update(usd_per_chip_hour=None, cost_usd=None, cost_usd_low=None, cost_usd_high=None,
+                   committed_discount=None, cost_usd_committed=None, cost_note=f"no price: {exc.problem}")
     try:
         tdp = ds.spec(chip_id, "tdp_w")
         energy = _power.training_energy_j(hours, tdp, sc.value("power_fraction_of_tdp"), sc.value("pue"))

@@ -53,6 +53,28 @@ def test_predict_training_matches_hand_calculation():
     assert out["mfu"] == 0.4
 
 
+def test_predict_training_json_has_90pct_intervals():
+    r = run("predict", "training", "--params", "70e9", "--tokens", "2e12", "--chip", "h100-sxm", "--chips", "2048",
+            "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for k in ("chip_hours", "days", "cost_usd"):
+        assert out[f"{k}_low"] < out[k] < out[f"{k}_high"], k
+    # days = chip-hours / 2048 chips / 24 h, bounds included
+    assert out["days_high"] == pytest.approx(out["chip_hours_high"] / 2048 / 24, rel=1e-9)
+    assert out["interval_level"] == 0.9
+
+
+def test_validate_prints_model_beside_naive_and_writes_csv(tmp_path):
+    r = run("validate", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "median |error|" in r.stdout and "naive 6ND/(peak x 0.4)" in r.stdout and "90% interval" in r.stdout
+    v = pd.read_csv(tmp_path / "validation_training.csv")
+    assert {"measured_chip_hours", "predicted_chip_hours", "low_chip_hours", "high_chip_hours", "naive_chip_hours",
+            "log_residual", "naive_log_residual"} <= set(v.columns)
+    assert " s" not in r.stdout.split("wrote")[0][-3:]  # nothing timed in the output
+
+
 def test_predict_training_uses_fitted_mfu_when_not_given():
     out = json.loads(run("predict", "training", "--params", "7e9", "--tokens", "1e12", "--chip", "h100-sxm",
                          "--format", "json").stdout)
@@ -85,6 +107,9 @@ def test_predict_decode_keys_and_internal_arithmetic():
     (["predict", "training", "--params", "70e9", "--tokens=-2e12", "--chip", "h100-sxm"], "greater than 0"),
     (["predict", "training", "--params", "lots", "--tokens", "2e12", "--chip", "h100-sxm"], "not a number"),
     (["predict", "training", "--params", "70e9", "--tokens", "2e12", "--chip", "h100"], "'h100-sxm'"),
+    (["predict", "training", "--params", "70e9", "--tokens", "2e12", "--chip", "h100-sxm", "--chips", "0"],
+     "greater than 0"),
+    (["validate", "--bogus"], "unrecognized arguments"),
 ])
 def test_bad_arguments_are_one_line_exit_2(args, needle):
     r = run(*args)

@@ -228,9 +228,10 @@ def test_fit_results_columns_and_cis(ds):
 
 
 def test_single_run_family_loo_falls_back_to_pooled(ds, runs):
-    # PaLM is the only TPU run: left out, TPU has no run and gets the mean logit MFU of the others
+    # PaLM is the only TPU model (two rows: reported MFU and whole-run chip-hours, left out together):
+    # left out, TPU has no run and gets the mean logit MFU of the others
     loo = tr.loo_table(ds).set_index("run_id")
-    others = runs[runs.mfu.notna() & (runs.index != "palm-540b")].mfu
+    others = runs[runs.mfu.notna() & (runs.model_id != "palm-540b")].mfu
     expected = inv_logit(np.mean([logit(p) for p in others]))
     assert loo.loc["palm-540b", "predicted_mfu"] == pytest.approx(expected)
 
@@ -266,7 +267,8 @@ def test_predict_training_fitted_mfu_and_default_chips(ds):
     r = tr.predict_training(ds, 7e9, 1e12, "h100-sxm")
     assert r["chips"] == tr.DEFAULT_CHIPS and "default" in r["chips_source"]
     assert r["mfu_source"].startswith("fitted")
-    assert r["mfu"] == pytest.approx(float(tr.fitted_mfu(ds, "h100-sxm")[0]))
+    # the chip-hours model's implied 6ND MFU for a 7B dense model (fitted_mfu at the same size)
+    assert r["mfu"] == pytest.approx(float(tr.fitted_mfu(ds, "h100-sxm", params=7e9)[0]))
     # days = chip-hours / chips / 24
     assert r["days"] == pytest.approx(r["chip_hours"] / 1024 / 24)
 
@@ -313,3 +315,134 @@ def test_model_functions_refuse_bad_input():
     with pytest.raises(StudyInputError):
         tr.predict_mfu(tr.fit_mfu(synthetic([("a", "m", "x", "A", 8, 0.3), ("b", "n", "x", "A", 8, 0.4)])),
                        "A", model="bayes")
+
+
+# --- chip-hours model ---------------------------------------------------------------------------------
+
+def test_flops_per_token_by_hand():
+    # Llama 2 70B shape at 4096 tokens: 6 x 70e9 = 4.2e11; attention 12 x 80 x 8192 x 4096 = 3.2212e10;
+    # full recompute x 4/3 -> (4.2e11 + 3.2212e10) x 4/3 = 6.02950e11
+    assert tr.flops_per_token(70e9, 80, 8192, 4096, 12.0, True) == pytest.approx(6.029496e11, rel=1e-6)
+    # causal half and no recompute: 4.2e11 + 6 x 80 x 8192 x 4096 = 4.36106e11
+    assert tr.flops_per_token(70e9, 80, 8192, 4096, 6.0, False) == pytest.approx(4.361059e11, rel=1e-6)
+
+
+def test_decimal_year_and_default_shape():
+    assert tr.decimal_year("2023-07") == pytest.approx(2023 + 6.5 / 12)
+    assert tr.decimal_year("2024") == 2024.5
+    # N = 12 L d^2 with d = 128 L: L = (70e9 / (12 x 16384))^(1/3) = 70.88, d = 9073
+    layers, d = tr.default_shape(70e9)
+    assert layers == pytest.approx((70e9 / (12 * 128**2)) ** (1 / 3))
+    assert 12 * layers * d**2 == pytest.approx(70e9)
+
+
+def _toy_fit(var=0.01, resid=(0.0,)):
+    """Intercept-only chip-hours model: ln eta = ln 0.4 with variance ``var``; no attention term."""
+    return tr.HoursFit(attention_coef=0.0, recompute=False, features=(), beta=np.array([math.log(0.4)]),
+                       cov=np.array([[var]]), resid_sd=0.1, dof=10, n_runs=12, run_ids=(),
+                       loo_resid=np.array(resid, dtype=float),
+                       ranges={"peak_tflops": (100.0, 1000.0), "params_active": (1e9, 1e12),
+                               "year": (2022.0, 2025.0), "maturity": (1.0, 3.0)})
+
+
+def test_hours_point_by_hand():
+    # eta = 0.4: chip-hours = 6 x 70e9 x 2e12 / (3600 x 312e12 x 0.4) = 1,869,658
+    fit = _toy_fit()
+    assert float(tr.hours_point(fit, 70e9, 2e12, 312.0, 80, 8192, 4096)) == pytest.approx(1_869_658.1, rel=1e-7)
+
+
+def test_interval_width_grows_with_parameter_uncertainty():
+    # no residual spread: ln chip-hours ~ Normal(ln point, var), so the 90% interval spans
+    # exp(+-1.6449 sqrt(var)): width ln(high / low) = 2 x 1.6449 x 0.1 = 0.329 for var 0.01,
+    # and twice that when the parameter's variance is 4 times larger (its CI twice as wide)
+    args = (70e9, 2e12, 312.0, 80, 8192, 4096)
+    w1 = np.log(np.divide(*reversed(tr.interval(tr.hours_draws(_toy_fit(0.01), *args)))))
+    w4 = np.log(np.divide(*reversed(tr.interval(tr.hours_draws(_toy_fit(0.04), *args)))))
+    assert w1 == pytest.approx(2 * 1.6449 * 0.1, rel=0.05)
+    assert w4 == pytest.approx(2 * w1, rel=0.05)
+    assert w4 > w1
+
+
+def test_interval_includes_out_of_sample_error():
+    # leave-one-out residuals of +-0.2 (on ln chip-hours) widen the interval beyond the parameter part
+    args = (70e9, 2e12, 312.0, 80, 8192, 4096)
+    narrow = tr.interval(tr.hours_draws(_toy_fit(1e-6), *args))
+    wide = tr.interval(tr.hours_draws(_toy_fit(1e-6, resid=(-0.2, 0.2)), *args))
+    point = 1_869_658.1
+    assert wide[0] == pytest.approx(point * math.exp(-0.2), rel=0.01)
+    assert wide[1] == pytest.approx(point * math.exp(0.2), rel=0.01)
+    assert narrow[1] / narrow[0] < wide[1] / wide[0]
+
+
+def test_draws_are_seeded(ds):
+    a = tr.predict_training_draws(ds, 70e9, 2e12, "h100-sxm", chips=2048, n=500, seed=3)
+    b = tr.predict_training_draws(ds, 70e9, 2e12, "h100-sxm", chips=2048, n=500, seed=3)
+    c = tr.predict_training_draws(ds, 70e9, 2e12, "h100-sxm", chips=2048, n=500, seed=4)
+    assert np.array_equal(a["chip_hours"], b["chip_hours"]) and not np.array_equal(a["chip_hours"], c["chip_hours"])
+    assert a["chip_hours"].shape == (500,)
+    assert np.allclose(a["days"], a["chip_hours"] / 2048 / 24)
+    assert np.allclose(a["cost_usd"], a["chip_hours"] * a["usd_per_chip_hour"])
+
+
+def test_predict_training_interval_keys(ds):
+    r = tr.predict_training(ds, 70e9, 2e12, "h100-sxm", chips=2048)
+    assert r["chip_hours_low"] < r["chip_hours"] < r["chip_hours_high"]
+    assert r["days_low"] == pytest.approx(r["chip_hours_low"] / 2048 / 24)
+    assert r["cost_usd_high"] == pytest.approx(r["chip_hours_high"] * r["usd_per_chip_hour"])
+    # the point is the model's median: 6ND-equivalent MFU x peak reproduces the chip-hours
+    assert r["chip_hours"] == pytest.approx(8.4e23 / (r["peak_tflops"] * 1e12 * r["mfu"] * 3600))
+    given = tr.predict_training(ds, 70e9, 2e12, "h100-sxm", chips=2048, mfu=0.4)
+    assert given["chip_hours_low"] is None and given["cost_usd_high"] is None
+
+
+def test_hours_model_leave_one_out_below_12_percent(ds):
+    runs = tr.hours_run_table(ds)
+    fit = tr.hours_fit(ds)
+    assert len(runs) >= 15 and runs.family.nunique() > 1
+    r = tr.loo_log_residuals(runs, fit.attention_coef, fit.recompute, list(fit.features))
+    median = float(np.median(np.abs(np.expm1(-r)))) * 100
+    assert median == pytest.approx(fit.loo_median_abs_pct)
+    assert median < 12.0
+
+
+def test_hours_selection_finds_a_planted_feature():
+    # eta = 0.4 x (P / 312)^-0.5 on synthetic runs: the generation feature is found, the others not
+    rng = np.random.default_rng(0)
+    peaks = np.array([275.0, 312, 312, 459, 667, 989, 989, 989, 275, 312, 667, 989])
+    n = len(peaks)
+    runs = pd.DataFrame(dict(run_id=[f"r{i}" for i in range(n)], group=[f"g{i}" for i in range(n)],
+                             params_active=np.geomspace(3e9, 4e11, n), tokens=1e12, peak_tflops=peaks,
+                             n_layers=40.0, d_attn=5120.0, seq_len=4096.0, recompute="none",
+                             year=np.linspace(2022.5, 2025.0, n), announced=2021.0))
+    eta = 0.4 * (peaks / 312.0) ** -0.5 * np.exp(rng.normal(0, 0.01, n))
+    runs["chip_hours"] = 6 * runs.params_active * runs.tokens / (3600 * peaks * 1e12 * eta)
+    fit = tr.fit_hours(runs)
+    assert "generation" in fit.features
+    assert fit.beta[0] == pytest.approx(math.log(0.4), abs=0.05)
+    assert fit.beta[1 + fit.features.index("generation")] == pytest.approx(-0.5, abs=0.05)
+
+
+def test_predictions_do_not_extrapolate_the_era(ds):
+    # A100 (announced 2020-05) runs in the data reach 2023.7; the default year (the latest in the data)
+    # is taken back to the chip's maturity window, and predict_training says so
+    fit = tr.hours_fit(ds)
+    r = tr.predict_training(ds, 70e9, 2e12, "a100-sxm-80gb")
+    lo, hi = fit.ranges["maturity"]
+    y, a = tr._clipped_year(fit, None, tr.chip_announced(ds, "a100-sxm-80gb"))
+    assert float(y) == pytest.approx(min(fit.ranges["year"][1], tr.decimal_year("2020-05") + hi))
+    if float(y) < fit.ranges["year"][1]:
+        assert "maturity window" in r["mfu_source"]
+
+
+def test_naive_baseline_by_hand(ds):
+    from analysis import validate
+
+    v = validate.training_validation(ds).set_index("run_id")
+    # Llama 2 70B: 6 x 70e9 x 2e12 / (312e12 x 0.4 x 3600) = 1,869,658 chip-hours vs 1,720,320 published
+    row = v.loc["llama-2-70b"]
+    assert row.naive_chip_hours == pytest.approx(1_869_658.1, rel=1e-7)
+    assert row.naive_error_pct == pytest.approx(100 * (1_869_658.1 / 1_720_320 - 1), rel=1e-6)  # +8.68%
+    assert row.low_chip_hours < row.predicted_chip_hours < row.high_chip_hours
+    s = validate.training_summary(v)
+    assert s["n_runs"] == len(v) >= 15
+    assert s["median_abs_error_pct"] < s["naive_median_abs_error_pct"]
