@@ -302,7 +302,7 @@ def naive_tokens_per_s(shape: dict, batch, input_tokens, output_tokens, chips, p
 
 _NUM = r"~?(\d[\d,]*)"
 _BATCH_RE = re.compile(r"\b(?:batch(?:\s+size)?|bs)\s*[=:]?\s*(\d+)\b", re.I)
-_BATCH_MAX_RE = re.compile(r"\bbatch\s+max\b(?:[^,;]*?\bcap\s+(\d+))?", re.I)
+_BATCH_MAX_RE = re.compile(r"\bbatch\s+max\b(?:\s*\([^)]*?\bcap\s+(\d+)[^)]*\))?", re.I)
 _IN_OUT_RE = (re.compile(rf"\binput\s+{_NUM}\s*/\s*output\s+{_NUM}", re.I),
               re.compile(rf"{_NUM}\s+input\s*/\s*{_NUM}\s+output", re.I))
 _PRECISION_BYTES = (("fp4", 0.5), ("int4", 0.5), ("fp8", 1.0), ("int8", 1.0),
@@ -313,8 +313,8 @@ _KV_RE = re.compile(r"\b(fp8|int8|bf16|fp16)\s+kv\b", re.I)
 def parse_decode_conditions(text: str) -> dict:
     """Batch, input and output tokens and weight bytes per parameter read from a ``conditions`` text.
 
-    Recognises 'batch 4' / 'bs4', 'batch max' (the largest batch that fits, optionally '... cap
-    4096'), 'input 128 / output 128' and '10000 input / ~1500 output' (commas and '~' allowed), the
+    Recognises 'batch 4' / 'bs4', 'batch max' (the largest batch that fits, optionally followed
+    by a parenthesis naming '... cap 4096'), 'input 128 / output 128' and '10000 input / ~1500 output' (commas and '~' allowed), the
     first weight precision named among FP4/INT4 (0.5 byte), FP8/INT8 (1), BF16/FP16 (2), and a KV
     precision written 'FP8 KV cache'. Anything not found is None (batch_max False).
     """
