@@ -1,21 +1,28 @@
 """LLM inference on the roofline: time to first token, decode latency and throughput, chips needed,
 cost per million tokens and energy per token.
 
-Notation: P = dense BF16 peak per chip (TFLOPS), W = peak memory bandwidth per chip (GB/s),
-n = chips (tensor parallel), ce / me = compute / memory efficiency (fitted in
-:mod:`analysis.roofline`), B = batch (sequences decoded together), T = context.
+Notation: P = dense peak per chip at the serving precision (TFLOPS), W = peak memory bandwidth per
+chip (GB/s), n = chips (tensor parallel), B = batch (requests served together), I / O = input /
+output tokens per request, e_m = decode memory efficiency, ce = compute efficiency, alpha / eta =
+all-reduce latency per collective step / bandwidth efficiency, t0 / t_s = overhead per decode step
+/ per sequence and step (the six serving parameters fitted per chip family in
+:mod:`analysis.roofline`).
 
-* prefill (all B prompts of P_in tokens together):
-  TTFT = max(F_prefill / (n P 1e12 ce), weight bytes / (n W 1e9 me)) x 1000 ms
-* decode step (one token for each of the B sequences, T = input + output / 2 on average):
-  ms per token = max(step bytes / (n W 1e9 me), step FLOPs / (n P 1e12 ce)) x 1000
-* throughput = B x 1000 / ms per token   tokens/s
+* prefill of the B prompts (= TTFT):
+  max(B (2 N I + 2 L d_attn I^2) / (n P 1e12 ce), weights / (n W 1e9 e_stream)) + 2 L all-reduces + t0
+* decode step at context c (one token for each of the B sequences; c grows from I + 1 to I + O - 1):
+  max((weights + B c KV) / (n W 1e9 e_m), B (2 N + 4 L d_attn c) / (n P 1e12 ce))
+  + 2 L (c_alpha alpha + c_beta x B d_model x 2 bytes / (link eta)) + t0 + B t_s
+  (c_alpha, c_beta: the all-reduce of :mod:`analysis.interconnect` on the chip's scale-up topology)
+* tokens/s = B O / (TTFT + (O - 1) x mean step)  (output throughput, prefill included);
+  ms per token = mean step (time between tokens after the first)
 * cost = usd_per_chip_hour x n / (3600 x tokens/s x serving_utilisation) x 1e6   USD per 1M tokens
 * energy = TDP x power_fraction_of_tdp x n x PUE / tokens/s   J per token
 
-Every model function broadcasts over numpy arrays. :func:`predict_decode` puts them together for
-one configuration from the datasets and a scenario; :func:`decode_loo` checks the decode model
-against held-out measurements.
+The small model functions below (ttft_ms, ms_per_token, ...) broadcast over numpy arrays;
+:func:`predict_decode` puts the serving model together for one configuration from the datasets
+and a scenario, with 90% prediction intervals; :func:`validate_serving` checks it against every
+measurement it is fitted to, out of sample (leave one out), beside the naive roofline.
 """
 from __future__ import annotations
 

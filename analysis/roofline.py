@@ -8,18 +8,21 @@ moved) on a chip with peak P (TFLOPS) and memory bandwidth W (GB/s) attains
 (GB/s x FLOP/B = GFLOP/s; / 1000 -> TFLOPS). The ridge point I* = P ce * 1000 / (W me) separates
 memory-bound (I < I*) from compute-bound (I >= I*) kernels.
 
-Three efficiencies are fitted from ``data/measurements.csv``, each per chip family
+Three kinds of parameters are fitted from ``data/measurements.csv``, each per chip family
 (``chips.family``), deterministically:
 
 * **compute** - achieved GEMM TFLOPS / dense peak (``gemm_bf16_tflops`` vs ``bf16_dense_tflops``,
   ``gemm_fp8_tflops`` vs ``fp8_dense_tflops``): mean ratio with a 95% t-interval.
 * **memory** - achieved STREAM-style bandwidth / peak ``mem_bandwidth_gb_s``: same estimator.
-* **decode** - the effective memory efficiency e that makes the decode roofline
-  (:func:`decode_tokens_per_s_model`) reproduce published decode/offline throughputs; fitted by
-  ``scipy.optimize.least_squares`` on log(predicted / measured), 95% interval from the Jacobian
-  (t with n - 1 degrees of freedom) in log space.
+* **serving** - six parameters per family (decode memory efficiency, a multiplier on the GEMM
+  compute efficiency, all-reduce latency and bandwidth efficiency, per-step and per-sequence
+  overheads) that make the serving model (:func:`serving_times`: prefill, decode with the KV
+  cache growing, tensor-parallel all-reduces per layer) reproduce published serving throughputs
+  at their stated batch (or the largest that fits), lengths and precision; penalised least
+  squares on log(predicted / measured) with weak priors (:data:`SERVING_PARAMS`), covariance from
+  the Jacobian.
 
-A family with one point cannot show its spread: its interval is the estimate x/÷ ``N1_SPREAD``
+A ratio fit from one point cannot show its spread: its interval is the estimate x/÷ ``N1_SPREAD``
 (stated in the row's note). Chips with no measurements borrow their family's fit; families with
 none borrow the fit pooled over every chip. Every row of :func:`fit_results` says what it
 borrows from.
