@@ -4,7 +4,7 @@
     python -m analysis book [--scenario F]  execute the notebooks and build book/_build/html
     python -m analysis notebooks execute   re-run notebooks in place so stored outputs are current
     python -m analysis predict training --params 70e9 --tokens 2e12 --chip a100-sxm-80gb [--chips N] [--mfu F]
-    python -m analysis predict decode --model llama-2-70b --chip h100-sxm --chips 8 --batch 64 --input 1024 --output 1024
+    python -m analysis predict decode --model llama-3.1-70b --chip h100-sxm --chips 2 --precision fp8 --batch max --input 1000 --output 1000
     python -m analysis fit [--out DIR]      fitted parameters with CIs, and leave-one-out errors
     python -m analysis validate [--out DIR] held-out errors of the fitted models beside naive baselines
     python -m analysis bench               time 10,000 Monte Carlo draws through every model
@@ -99,12 +99,14 @@ def _cmd_predict_decode(args) -> int:
     from .inference import predict_decode
 
     ds, sc = load_datasets(), load_scenario(args.scenario or None)
+    batch = "max" if str(args.batch).strip().lower() == "max" else _number("batch", args.batch, integer=True)
     r = predict_decode(ds, sc, model_id=args.model, chip_id=args.chip,
-                       chips=_number("chips", args.chips, integer=True),
-                       batch=_number("batch", args.batch, integer=True),
+                       chips=_number("chips", args.chips, integer=True), batch=batch,
                        input_tokens=_number("input", args.input, integer=True),
-                       output_tokens=_number("output", args.output, integer=True))
-    _print_result(r, args.format, ["tokens_per_s", "ms_per_token", "ttft_ms", "usd_per_million_tokens"])
+                       output_tokens=_number("output", args.output, integer=True),
+                       precision=args.precision, kv_precision=args.kv_precision)
+    _print_result(r, args.format, ["tokens_per_s", "tokens_per_s_low", "tokens_per_s_high", "batch", "ms_per_token",
+                                   "ttft_ms", "usd_per_million_tokens"])
     return 0
 
 
@@ -257,7 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--model", required=True, help="model id from data/workloads.csv")
     de.add_argument("--chip", required=True, help="chip id")
     de.add_argument("--chips", default="1", help="chips serving one model replica (tensor parallel)")
-    de.add_argument("--batch", default="1", help="concurrent sequences")
+    de.add_argument("--batch", default="1",
+                    help="concurrent sequences, or 'max': the largest batch whose KV cache fits (the JSON says which)")
+    de.add_argument("--precision", choices=["bf16", "fp8", "fp4"], default="bf16",
+                    help="weights (and by default the KV cache; FP4 keeps an FP8 cache); the chip's peak at it")
+    de.add_argument("--kv-precision", choices=["bf16", "fp8"], default=None, help="KV cache precision")
     de.add_argument("--input", default="1024", help="prompt tokens")
     de.add_argument("--output", default="1024", help="generated tokens")
     de.add_argument("--scenario", default="", help="scenario YAML")

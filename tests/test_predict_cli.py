@@ -86,17 +86,50 @@ def test_predict_decode_keys_and_internal_arithmetic():
             "--input", "1024", "--output", "1024", "--format", "json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert {"tokens_per_s", "ms_per_token", "ttft_ms", "usd_per_million_tokens"} <= set(out)
-    # 64 sequences each emit one token per step
-    assert out["tokens_per_s"] == pytest.approx(64 * 1000 / out["ms_per_token"], rel=1e-9)
-    # memory-bound floor: 140 GB of BF16 weights + 64 x 1536 x 327,680 B of KV over 8 x 3,350 GB/s at the fitted
-    # decode efficiency
+    assert {"tokens_per_s", "ms_per_token", "ttft_ms", "usd_per_million_tokens", "tokens_per_s_low",
+            "tokens_per_s_high", "ms_per_token_low", "ttft_ms_high", "j_per_token_low"} <= set(out)
+    # 64 sequences emit 1024 tokens each: the first after the prefill, then one per step
+    assert out["tokens_per_s"] == pytest.approx(64 * 1024 / (out["ttft_ms"] / 1e3 + 1023 * out["ms_per_token"] / 1e3),
+                                                rel=1e-9)
+    # memory-bound step: 140 GB of BF16 weights + 64 x 1536 x 327,680 B of KV over 8 x 3,350 GB/s at the fitted
+    # decode efficiency, plus the all-reduces and the per-step and per-sequence overheads
     step_bytes = 70e9 * 2 + 64 * 1536 * 327_680
-    assert out["ms_per_token"] == pytest.approx(step_bytes / (8 * 3350e9 * out["decode_efficiency"]) * 1e3, rel=1e-6)
+    mem_ms = step_bytes / (8 * 3350e9 * out["decode_efficiency"]) * 1e3
+    assert out["ms_per_token"] == pytest.approx(mem_ms + out["comm_ms_per_token"] + out["overhead_ms_per_token"],
+                                                rel=1e-6)
     price, chips = _system_price("p5.48xlarge")
     util = 0.60  # baseline serving_utilisation
     assert out["usd_per_million_tokens"] == pytest.approx(price / chips * 8 / (3600 * out["tokens_per_s"] * util) * 1e6,
                                                           rel=1e-9)
+    assert out["tokens_per_s_low"] < out["tokens_per_s"] < out["tokens_per_s_high"]
+
+
+@pytest.mark.parametrize("chip, precision", [("h100-sxm", "fp8"), ("h200-sxm", "fp8"), ("b200", "fp4"),
+                                             ("trainium2", "bf16")])
+def test_predict_decode_batch_max_70b_on_two_chips(chip, precision):
+    r = run("predict", "decode", "--model", "llama-3.1-70b", "--chip", chip, "--chips", "2", "--precision", precision,
+            "--batch", "max", "--input", "1000", "--output", "1000", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["batch_rule"] == "max" and out["batch"] >= 1 and out["precision"] == precision
+    for k in ("tokens_per_s", "ms_per_token", "ttft_ms", "j_per_token"):
+        assert out[f"{k}_low"] < out[k] < out[f"{k}_high"], k
+    if out["usd_per_million_tokens"] is not None:
+        assert out["usd_per_million_tokens_low"] < out["usd_per_million_tokens"] < out["usd_per_million_tokens_high"]
+
+
+def test_predict_decode_batch_max_refusals_are_one_line():
+    # BF16 70B does not fit on 2 Inferentia2 (2 x 32 GiB), whatever the batch
+    r = run("predict", "decode", "--model", "llama-3.1-70b", "--chip", "inferentia2", "--chips", "2", "--batch", "max",
+            "--input", "1000", "--output", "1000", "--format", "json")
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    assert "leave no memory" in r.stderr and "--chips" in r.stderr
+    # a precision the chip lacks: one line naming the ones it has
+    r = run("predict", "decode", "--model", "llama-3.1-70b", "--chip", "h100-sxm", "--chips", "2", "--precision",
+            "fp4", "--batch", "max", "--format", "json")
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no FP4 peak" in lines[0] and "--precision bf16 or fp8" in lines[0]
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -104,7 +104,17 @@ def test_decode_step_time_hand():
 def test_parse_conditions_input_output_form():
     c = rf.parse_decode_conditions("trn1.32xlarge, TP32, batch 4, input 2048 / output 2048, FP16/BF16, "
                                    "transformers-neuronx, Neuron 2.18; TPOT p50 31.8 ms")
-    assert c == {"batch": 4, "input_tokens": 2048, "output_tokens": 2048, "weight_bytes_per_param": 2.0}
+    assert c == {"batch": 4, "batch_max": False, "batch_cap": None, "input_tokens": 2048, "output_tokens": 2048,
+                 "weight_bytes_per_param": 2.0, "kv_bytes_per_value": None}
+
+
+def test_parse_conditions_batch_max_cap_and_kv_precision():
+    c = rf.parse_decode_conditions("batch max (trtllm-bench max load; cap 4096), input 1000 / output 1000, "
+                                   "FP4 weights (NVFP4), FP8 KV cache, TP1")
+    assert (c["batch"], c["batch_max"], c["batch_cap"]) == (None, True, 4096)
+    assert (c["weight_bytes_per_param"], c["kv_bytes_per_value"]) == (0.5, 1.0)
+    c = rf.parse_decode_conditions("batch 64, input 2048 / output 2048, FP8 weights, FP8 KV cache, TP2")
+    assert (c["batch"], c["batch_max"], c["weight_bytes_per_param"], c["kv_bytes_per_value"]) == (64, False, 1.0, 1.0)
 
 
 def test_parse_conditions_reversed_form_with_tilde_and_commas():
@@ -177,29 +187,86 @@ def test_blackwell_single_point_and_fp8(fits):
     assert _row(fits, "compute_efficiency_fp8", "family:nvidia-hopper").value == pytest.approx(0.707748, abs=1e-6)
 
 
-def _inferentia_ratios():
-    # measured tokens/s x bytes per step / (batch x chips x bandwidth); Inferentia2 W = 820 GiB/s
-    w = 820 * 1.073741824e9                     # 880.468 GB/s in B/s
-    kv13 = 40 * (2 * 40 * 128) * 2             # 819,200 B per token (Llama-2-13B, MHA)
-    kv70 = 80 * (2 * 8 * 128) * 2              # 327,680 B per token (Llama-2-70B, GQA)
-    b1 = 13e9 * 2 + (128 + 3968 / 2) * kv13    # 26e9 + 2112 x 819,200 = 27.7302e9
-    b2 = 70e9 * 2 + (128 + 128 / 2) * kv70     # 140e9 + 192 x 327,680 = 140.0629e9
-    b3 = 70e9 * 2 + (2048 + 2048 / 2) * kv70   # 140e9 + 3072 x 327,680 = 141.0066e9
-    return np.array([112.52 * b1, 30.06 * b2, 28.33 * b3]) / (12 * w)   # ~0.295, 0.398, 0.378
+# --- serving model ----------------------------------------------------------------------------
+
+def test_allreduce_coefficients_from_interconnect():
+    # switch (halving-doubling), 8 chips: 2 ceil(log2 8) = 6 latency steps, 2 x 7/8 = 1.75 of the message
+    assert rf.allreduce_coefficients(8, "switch") == (pytest.approx(6.0), pytest.approx(1.75))
+    # 16-chip 4x4 torus: 2 x (3 + 3) = 12 steps, 2 (1 - 1/16) = 1.875; 12-chip ring: 22 steps, 22/12
+    assert rf.allreduce_coefficients(16, "torus_2d") == (pytest.approx(12.0), pytest.approx(1.875))
+    assert rf.allreduce_coefficients(12, "ring") == (pytest.approx(22.0), pytest.approx(22 / 12))
+    assert rf.allreduce_coefficients(1, "switch") == (0.0, 0.0)
+    assert rf.scaleup_topology(load_datasets(), "trainium2") == "torus_2d"
 
 
-def test_inferentia_decode_fit_is_geometric_mean_of_hand_ratios(ds, fits):
-    # batch 1 decode is far below the ridge, so least squares on log ratios = geometric mean
-    r = _inferentia_ratios()
-    expected = np.exp(np.mean(np.log(r)))       # ~0.354
-    row = _row(fits, "decode_memory_efficiency", "family:inferentia")
-    assert row.value == pytest.approx(expected, rel=1e-6)
-    assert row.n_points == 3
-    assert rf.efficiency(ds, "inferentia2", "decode") == pytest.approx(expected, rel=1e-6)
-    # t-interval in log space: sd of log ratios, t(0.975, 2) = 4.302653
-    half = 4.302653 * np.std(np.log(r), ddof=1) / np.sqrt(3)
-    assert row.ci_low == pytest.approx(expected * np.exp(-half), rel=1e-4)
-    assert row.ci_high == pytest.approx(expected * np.exp(half), rel=1e-4)
+def test_tp_allreduce_time_per_step_by_hand(ds):
+    # Llama-3.1-70B, batch 32, 8 H100 (switch): 2 x 80 = 160 all-reduces of 32 x 8192 x 2 B = 524,288 B;
+    # each 6 alpha + 1.75 x 524,288 / (450e9 x eta): alpha 5 us, eta 0.8 -> 30 us + 2.5486 us = 32.5486 us
+    m = rf.wl.transformer(ds, "llama-3.1-70b")
+    shape = rf.request_shape(m, 32, 1000, 8, 1.0, 1.0)
+    ca, cb = rf.allreduce_coefficients(8, "switch")
+    t = rf.serving_times_at([0.8, 1.0, 5e-6, 0.8, 0.0, 0.0], shape, 32, 1000, 1000, 8, peak_tflops=1979,
+                            bandwidth_gb_s=3350, link_bytes_s=450e9, c_alpha=ca, c_beta=cb, gemm_eff=0.7,
+                            stream_eff=0.86)
+    per = 6 * 5e-6 + 1.75 * 32 * 8192 * 2 / (450e9 * 0.8)
+    assert t["step_comm_s"] == pytest.approx(160 * per)                      # 5.2078 ms per decode step
+    # one chip: no communication
+    one = rf.serving_times_at([0.8, 1.0, 5e-6, 0.8, 0.0, 0.0], rf.request_shape(m, 32, 1000, 1, 1.0, 1.0), 32,
+                              1000, 1000, 1, peak_tflops=1979, bandwidth_gb_s=3350, link_bytes_s=1.0, c_alpha=0.0,
+                              c_beta=0.0, gemm_eff=0.7, stream_eff=0.86)
+    assert one["step_comm_s"] == 0.0
+
+
+def test_serving_times_by_hand(ds):
+    # Llama-2-70B (80 layers, GQA-8, d 8192), FP8 weights and KV, batch 4, input 100 / output 11, one H100
+    m = rf.wl.transformer(ds, "llama-2-70b")
+    shape = rf.request_shape(m, 4, 100, 1, 1.0, 1.0)
+    kv = 80 * 2 * 8 * 128 * 1                     # 163,840 B per token of context
+    t = rf.serving_times(shape, 4, 100, 11, 1, peak_tflops=1979, bandwidth_gb_s=3350, link_bytes_s=1.0,
+                         c_alpha=0.0, c_beta=0.0, memory_eff=0.8, compute_eff=0.5, alpha_s=0.0,
+                         overhead_s=1e-3, seq_overhead_s=1e-5, prefill_memory_eff=0.8)
+    # decode: memory-bound at every context c = 101..110 (mean 105.5), linear, so the mean step is the
+    # step at the mean: (70e9 + 4 x 105.5 x 163,840) / (3350e9 x 0.8) + 1 ms + 4 x 10 us
+    step = (70e9 + 4 * 105.5 * kv) / (3350e9 * 0.8) + 1e-3 + 4 * 1e-5
+    assert t["ms_per_token"] == pytest.approx(1000 * step, rel=1e-9)      # 27.186 ms
+    # prefill: 4 x (2 x 70e9 x 100 + 2 x 80 x 8192 x 100^2) / (1979e12 x 0.5) vs 70e9 / (3350e9 x 0.8)
+    pre_c = 4 * (2 * 70e9 * 100 + 2 * 80 * 8192 * 100 ** 2) / (1979e12 * 0.5)   # 56.86 ms
+    pre_m = 70e9 / (3350e9 * 0.8)                                                 # 26.12 ms
+    ttft = max(pre_c, pre_m) + 1e-3
+    assert t["ttft_ms"] == pytest.approx(1000 * ttft, rel=1e-9)
+    # output throughput over the run: 4 x 11 tokens / (TTFT + 10 steps)
+    assert t["tokens_per_s"] == pytest.approx(44 / (ttft + 10 * step), rel=1e-9)
+
+
+def test_max_batch_memory_budget_by_hand():
+    # 2 x 80 GB - 70.6e9 B of FP8 weights = 89.4e9 B; 0.9 of it / (163,840 B x 2000 tokens) = 245.5 -> 245
+    assert rf.max_batch(70.6e9, 163_840, 2, 80, 2000) == 245
+    assert rf.max_batch(70.6e9, 163_840, 2, 80, 2000, kv_memory_fraction=1.0) == 272   # 272.8
+    assert rf.max_batch(70.6e9, 163_840, 2, 80, 2000, cap=100) == 100
+    assert rf.max_batch(200e9, 163_840, 2, 80, 2000) == 0                             # weights do not fit
+
+
+def test_serving_fit_recovers_known_parameters(ds):
+    # the Hopper points with their measured throughput replaced by the model's at known parameters:
+    # the penalised fit returns those parameters (the priors pull only slightly against 81 exact points)
+    inc, _ = rf.decode_points(ds)
+    g = inc[inc.family == "nvidia-hopper"]
+    truth = np.log([0.75, 0.8, 1.5e-5, 0.7, 4e-4, 1.2e-5])
+    pts = rf.ServingPoints(ds, g)
+    pts.a["measured_tokens_per_s"] = pts.times(truth)["tokens_per_s"]
+    fit = rf.serving_fit(pts, rf.serving_prior(0.86))
+    np.testing.assert_allclose(fit["values"][:4], np.exp(truth[:4]), rtol=0.05)
+    assert fit["rms_log_residual"] < 0.01
+    assert np.all(fit["ci_low"] <= fit["values"]) and np.all(fit["values"] <= fit["ci_high"])
+
+
+def test_serving_fit_rows(ds, fits):
+    hop = _row(fits, "decode_memory_efficiency", "family:nvidia-hopper")
+    assert hop.n_points == (rf.decode_points(ds)[0].family == "nvidia-hopper").sum() and hop.borrowed_from == "none"
+    assert 0 < hop.ci_low <= hop.value <= hop.ci_high <= 1
+    assert rf.efficiency(ds, "h100-sxm", "decode") == pytest.approx(hop.value)
+    lat = _row(fits, "allreduce_latency_s", "family:trainium")
+    assert lat.unit == "s" and 1e-7 < lat.value < 1e-3
 
 
 def test_borrowing_rules(ds, fits):

@@ -61,31 +61,26 @@ def system_frame(st) -> pd.DataFrame:
 
 def serving_grid(st) -> pd.DataFrame:
     """Each system at each batch (powers of two and its ridge batch) that fits in its memory:
-    ms per token, tokens/s (system and per chip), bound, USD per million tokens, J per token."""
-    sc = st.sc
-    m = wl.transformer(st.ds, MODEL_ID)
-    bpp, kvb = sc.value("bytes_per_param_weights"), sc.value("kv_bytes_per_value")
-    util, pf, pue = sc.value("serving_utilisation"), sc.value("power_fraction_of_tdp"), sc.value("pue")
-    ctx = rf.average_decode_context(INPUT_TOKENS, OUTPUT_TOKENS)
-    frames = []
-    for s in system_frame(st).itertuples():
-        b = np.array(sorted(set(BATCHES) | {s.ridge_batch}), dtype=float)
-        need = inf.chips_needed(m, s.mem_capacity_gb, b, INPUT_TOKENS + OUTPUT_TOKENS, bpp, kvb)
-        b = b[need <= s.chips]
-        step_bytes = wl.decode_step_bytes(m, b, ctx, bpp, kvb)
-        step_flops = wl.decode_step_flops(m, b, ctx)
-        ms = inf.ms_per_token(step_bytes, step_flops, s.chips, s.bandwidth_gb_s, s.peak_tflops, s.me_decode, s.ce)
-        tps = inf.tokens_per_s(b, ms)
-        frames.append(pd.DataFrame({
-            "system": s.system, "chip_id": s.chip_id, "batch": b.astype(int), "chips": s.chips,
-            "is_ridge_batch": b == s.ridge_batch, "ms_per_token": ms, "tokens_per_s": tps,
-            "tokens_per_s_per_chip": tps / s.chips,
-            "bound": inf.decode_bound(step_bytes, step_flops, s.chips, s.bandwidth_gb_s, s.peak_tflops,
-                                      s.me_decode, s.ce),
-            "usd_per_chip_hour": s.usd_per_chip_hour, "pricing": s.pricing,
-            "usd_per_mtoken": inf.usd_per_mtoken(s.usd_per_chip_hour, s.chips, tps, util),
-            "j_per_token": inf.energy_per_token_serving_j(s.tdp_w, pf, s.chips, pue, tps)}))
-    return pd.concat(frames, ignore_index=True)
+    ms per token, tokens/s (system and per chip), bound, USD per million tokens, J per token, from
+    :func:`analysis.inference.predict_decode` (BF16, the scenario's byte sizes; no intervals)."""
+    from ..errors import StudyInputError
+
+    recs = []
+    for s in system_frame(st).itertuples():  # five systems x a dozen batches of the one model function
+        for b in sorted(set(BATCHES) | {s.ridge_batch}):
+            try:
+                r = inf.predict_decode(st.ds, st.sc, MODEL_ID, s.chip_id, int(s.chips), int(b), INPUT_TOKENS,
+                                       OUTPUT_TOKENS, intervals=False)
+            except StudyInputError:  # does not fit in the system's memory
+                continue
+            recs.append({"system": s.system, "chip_id": s.chip_id, "batch": int(b), "chips": s.chips,
+                         "is_ridge_batch": b == s.ridge_batch, "ms_per_token": r["ms_per_token"],
+                         "tokens_per_s": r["tokens_per_s"], "tokens_per_s_per_chip": r["tokens_per_s"] / s.chips,
+                         "bound": r["bound"], "usd_per_chip_hour": s.usd_per_chip_hour, "pricing": s.pricing,
+                         "usd_per_mtoken": r["usd_per_million_tokens"], "j_per_token": r["j_per_token"]})
+    g = pd.DataFrame(recs)
+    g["j_per_token"] = g.j_per_token.astype(float)
+    return g
 
 
 def _claims(st, ids: dict, value_name: str) -> pd.DataFrame:
