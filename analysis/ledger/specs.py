@@ -180,7 +180,8 @@ def _one(cid, entry, known, path, line) -> RebuildSpec:
     checks = tuple(_check(cid, c, path, line, i) for i, c in enumerate(raw))
     deciding = [c for c in checks if c.against != "info"]
     needs = " ".join(str(entry["needs"]).split()) if entry.get("needs") else None
-    if (not deciding or any(c.against == "forecast" and not c.expr for c in deciding)) and not needs and not premise:
+    gradable = [c for c in deciding if not (c.against == "forecast" and not c.expr)]
+    if not gradable and not needs and not premise:
         raise StudyInputError(path, "no check can decide the claim and there is no 'needs'", line=line, key=cid,
                               field="needs", expected="what public figure or fact would settle it")
     return RebuildSpec(claim_id=cid, reading=" ".join(str(entry["reading"]).split()), file=path, line=line or 0,
