@@ -12,7 +12,7 @@ def test_data_check_prints_summary(capsys):
     assert main(["data", "check"]) == 0
     out = capsys.readouterr().out
     ds = load_datasets()
-    assert "all 12 tables valid" in out
+    assert "all 14 tables valid" in out
     assert f"claims={len(ds.claims)}" in out and f"sources: {len(ds.sources)}" in out
     for seed in ("000", "001", "002", "003", "004"):
         assert f"\n{seed} " in out

@@ -119,7 +119,7 @@ def inputs_frame(st) -> pd.DataFrame:
                      "basis": models.basis[m], "source": models.source_id[m]})
     claims = st.ds.claims.set_index("claim_id")
     for cid, what in (("S0-007", "model size"), ("S0-009", "checkpoint size"), ("S0-012", "checkpoint time before"),
-                      ("S0-013", "checkpoint time after"), ("S0-015", "idle time saved")):
+                      ("S0-013", "checkpoint time after"), ("S0-014", "idle time saved")):
         c = claims.loc[cid]
         v = f"{c.claimed_value:g}" + (f"-{c.claimed_high:g}" if pd.notna(c.claimed_high) else "")
         rows.append({"input": f"seed claim {cid}: {what}", "value": v, "unit": c.unit, "basis": "claimed",
@@ -184,7 +184,7 @@ def write_time_figure(st):
         x="period_h:Q", y="saved_pct:Q",
         tooltip=[alt.Tooltip("period_h:Q", format=".0f", title="period (h)"),
                  alt.Tooltip("saved_pct:Q", format=".1f", title="freed (%)")])
-    claim = alt.Chart(pd.DataFrame({"pct": [claim_value(st, "S0-015")], "label": ["claimed: nearly 20%"]})).mark_rule(
+    claim = alt.Chart(pd.DataFrame({"pct": [claim_value(st, "S0-014")], "label": ["claimed: nearly 20%"]})).mark_rule(
         strokeDash=[5, 4], color="black").encode(y="pct:Q", tooltip=["label:N", alt.Tooltip("pct:Q", title="%")])
     right = (curve + marks + claim).properties(width=280, height=280, name="ch6_idle_saved")
     return alt.hconcat(left, right).resolve_scale(color="independent")

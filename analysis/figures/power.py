@@ -19,7 +19,7 @@ PRECISIONS = {"bf16_dense_tflops": "BF16 dense", "fp8_dense_tflops": "FP8 dense"
 NEW, OLD = "trainium3", "trainium2"
 # the seed's comparison table (000_8441da0fbd4ce03c.txt): tokens/s and watts per chip
 TABLE_CLAIMS = {"h100_tok_s": "S0-031", "inf3_tok_s": "S0-032", "h100_w": "S0-034", "inf3_w": "S0-035",
-                "ratio_claim": "S0-021", "takeaway_throughput_x": "S0-041", "takeaway_power_x": "S0-042"}
+                "ratio_claim": "S0-020", "takeaway_throughput_x": "S0-040", "takeaway_power_x": "S0-042"}
 EFFICIENCY_CLAIM, SAVING_CLAIM = "S2-004", "S2-009"
 
 
