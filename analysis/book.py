@@ -254,14 +254,17 @@ def verdict_counts(st, chapter: str | None = None) -> dict[str, int]:
 def reading_value(row, text: str):
     """The rebuilt value of a claim's check or reading whose label contains ``text`` (chapters quote them).
 
-    Searches the checks' labels first, then the other readings of each check; a miss names the labels.
+    Searches the checks' labels first, then each check's chosen reading, then its other readings; a miss
+    names the labels.
     """
     for c in row.checks:
         if text in c["label"]:
             return c["rebuilt"]
     for c in row.checks:
+        if c.get("reading") and text in c["reading"]:
+            return c["rebuilt"]
         for o in c.get("others", []):
             if text in o["label"]:
                 return o["rebuilt"]
-    labels = [c["label"] for c in row.checks] + [o["label"] for c in row.checks for o in c.get("others", [])]
+    labels = [c["label"] for c in row.checks] + [c["reading"] for c in row.checks if c.get("reading")] + [o["label"] for c in row.checks for o in c.get("others", [])]
     raise KeyError(f"{row.claim_id}: no check or reading labelled like '{text}' (have: {labels})")

@@ -2,8 +2,8 @@
 
 Each model family is one *section*: a function ``section(ds) -> Section`` registered in
 :data:`SECTIONS` (name, function). The command runs every section in order, prints its lines and
-writes its tables under ``results/``. The training section is below; a serving section is added by
-appending to SECTIONS (or :func:`register_section`) from the module that owns the serving model.
+writes its tables under ``results/``. The training and serving sections are below; more can be added with
+:func:`register_section`.
 
 Training chip-hours (:func:`training_validation`): every published full run (training.hours_run_table)
 is left out with its group (model@chip), the chip-hours model is refitted on the rest with the
@@ -121,8 +121,34 @@ def training_section(ds) -> Section:
     return Section("training", lines, {"validation_training": v}, s)
 
 
-#: (name, section function) in print order. The serving model adds its own entry here.
-SECTIONS: list[tuple[str, callable]] = [("training", training_section)]
+def serving_section(ds) -> Section:
+    """Serving throughput: every measurement the serving model is fitted to, predicted by its family's
+    fit refitted without it (:func:`analysis.inference.validate_serving`), beside the naive roofline
+    at 100% efficiency."""
+    from . import inference
+
+    v = inference.validate_serving(ds)
+    s = v.attrs["summary"]
+    left = 36
+    fams = ", ".join(f"{g['n']} {f}" for f, g in sorted(s.get("by_family", {}).items()))
+    worst = v.loc[v.pct_error.abs().idxmax()] if len(v) else None
+    nworst = v.loc[v.naive_pct_error.abs().idxmax()] if len(v) else None
+    cover = f"{int(v.in_interval.sum())}/{len(v)} ({100 * s['coverage_90']:.0f}%)"
+    lines = [f"serving throughput: leave-one-out over {s['n']} published measurements ({fams})",
+             f"  {'':<{left}}{'fitted model':>22}  {'naive roofline at 100%':>24}",
+             f"  {'median |error|':<{left}}{s['median_abs_pct_error']:>21.1f}%  {s['naive_median_abs_pct_error']:>23.1f}%",
+             f"  {'worst |error|':<{left}}{f'{abs(worst.pct_error):.0f}% ({worst.measurement_id})':>22}  "
+             f"{f'{abs(nworst.naive_pct_error):.0f}%':>24}",
+             f"  {'inside its 90% interval':<{left}}{cover:>22}",
+             f"  {'within 10%':<{left}}{100 * s['share_within_10pct']:>21.0f}%",
+             "  (each measurement predicted by its chip family's fit without it; interval: draws of that fit x "
+             "exp(N(0, s^2)), s the family's other held-out errors)"]
+    return Section("serving", lines, {"validation_serving": v.drop(columns=[c for c in v.columns
+                                                                          if c.startswith("_")])}, s)
+
+
+#: (name, section function) in print order.
+SECTIONS: list[tuple[str, callable]] = [("training", training_section), ("serving", serving_section)]
 
 
 def register_section(name: str, fn) -> None:

@@ -232,3 +232,51 @@ def test_diff_from_the_committed_baseline_lists_changes_with_reasons(capsys, tmp
     assert "S4-099,consistent,contradicted" in lines["S4-099"]
     rc, out, err = _cli(capsys, "ledger", "--diff-from", str(tmp_path / "nope.csv"))
     assert rc == 2 and "nope.csv" in err and "Traceback" not in err
+
+
+FITTED = ("inference.predict_decode", "training.predict_training", "training.fitted_mfu", "roofline.efficiency")
+
+
+def test_every_reading_that_calls_a_fitted_model_has_a_prediction_interval(rows):
+    # a model speaks with an interval: fit uncertainty and its leave-one-out error are drawn with the
+    # scenario's assumptions, so no reading that calls a fitted model may come back with low == high
+    from analysis.ledger.engine import _models_used
+    from analysis.ledger.specs import load_specs
+
+    specs = load_specs(load_datasets().claims.claim_id)
+    checked, zero = 0, []
+    for r in rows.values():
+        for c in r.checks:
+            if not isinstance(c["rebuilt"], float):
+                continue
+            spec = next(k for k in specs[r.claim_id].checks if k.label == c["label"])
+            exprs = {rd.label: rd.expr for rd in spec.all_readings()}
+            for label, low, high in [(c["reading"], c["low"], c["high"])] + [
+                    (o["label"], o["low"], o["high"]) for o in c["others"]]:
+                if any(m in _models_used(exprs[label]) for m in FITTED):
+                    checked += 1
+                    if not high > low:
+                        zero.append((r.claim_id, c["label"], label))
+    assert checked >= 20
+    assert not zero, zero
+
+
+def test_model_error_widens_a_serving_cost_interval_beyond_the_utilisation_range(rows, monkeypatch):
+    # S0-036 on trn2.48xlarge: with the model's own error switched off (z = 0) the interval comes from
+    # the scenario's assumptions alone; with it the interval must be wider on both sides, and the
+    # central value (no error at central inputs) must be the same.
+    import numpy as np
+
+    from analysis.ledger import engine
+
+    def fp8(check):
+        if check["reading"].startswith("FP8"):
+            return check["rebuilt"], check["low"], check["high"]
+        o = next(o for o in check["others"] if o["label"].startswith("FP8"))
+        return o["rebuilt"], o["low"], o["high"]
+
+    c1, lo1, hi1 = fp8(rows["S0-036"].checks[0])
+    monkeypatch.setattr(engine.Ledger, "model_z", lambda self, k: np.zeros(self.n))
+    c0, lo0, hi0 = fp8(build_ledger(only="S0-036")[0].checks[0])
+    assert c1 == pytest.approx(c0, rel=1e-12)
+    assert lo1 < lo0 < c0 < hi0 < hi1  # utilisation alone already gives a range; the error widens it

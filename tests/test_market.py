@@ -120,11 +120,15 @@ def test_exponential_fit_on_aws_revenue_matches_hand_log_ols(ds):
     assert fit.n == 6 and fit.dof == 4
 
 
-def test_three_equally_spaced_points_fit_equals_endpoint_rate(ds):
-    # OLS slope through 3 equally spaced points is (y3 - y1) / 2: ln(330.4 / 228.4) / 2 = 0.184603
+def test_four_equally_spaced_points_fit_matches_hand_slope(ds):
+    # Synergy's cloud infrastructure market, 2022-2025: 228.4, 270.4, 330.4, 419.0 USD bn. Centred years
+    # x = -1.5, -0.5, 0.5, 1.5 (sum of squares 5), so the OLS slope of ln(y) is
+    # (-1.5 ln 228.4 - 0.5 ln 270.4 + 0.5 ln 330.4 + 1.5 ln 419.0) / 5 = 0.202072.
     fit = mk.fit_series(ds, "cloud-infra-market")
-    assert fit.g == pytest.approx(math.log(330.4 / 228.4) / 2, abs=1e-10)
-    assert fit.g == pytest.approx(0.184603, abs=1e-6)
+    hand = (-1.5 * math.log(228.4) - 0.5 * math.log(270.4) + 0.5 * math.log(330.4) + 1.5 * math.log(419.0)) / 5
+    assert fit.g == pytest.approx(hand, abs=1e-10)
+    assert fit.g == pytest.approx(0.202072, abs=1e-6)
+    assert fit.n == 4
 
 
 def test_exponential_fit_rejects_bad_input():

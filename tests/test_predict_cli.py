@@ -73,6 +73,17 @@ def test_validate_prints_model_beside_naive_and_writes_csv(tmp_path):
     assert {"measured_chip_hours", "predicted_chip_hours", "low_chip_hours", "high_chip_hours", "naive_chip_hours",
             "log_residual", "naive_log_residual"} <= set(v.columns)
     assert " s" not in r.stdout.split("wrote")[0][-3:]  # nothing timed in the output
+    # the serving section: the same three figures beside the 100%-efficiency roofline, from the same table
+    assert "serving throughput: leave-one-out" in r.stdout and "naive roofline at 100%" in r.stdout
+    sv = pd.read_csv(tmp_path / "validation_serving.csv")
+    line = next(x for x in r.stdout.splitlines() if x.strip().startswith("median |error|") and "%" in x
+                and r.stdout.index(x) > r.stdout.index("serving throughput"))
+    model_pct, naive_pct = (float(t.rstrip("%")) for t in line.split()[-2:])
+    assert model_pct == pytest.approx(sv.pct_error.abs().median(), abs=0.05)
+    assert naive_pct == pytest.approx(sv.naive_pct_error.abs().median(), abs=0.05)
+    assert model_pct < naive_pct
+    inside = next(x for x in r.stdout.splitlines()[::-1] if "inside its 90% interval" in x)
+    assert f"{int(sv.in_interval.sum())}/{len(sv)}" in inside
 
 
 def test_predict_training_uses_fitted_mfu_when_not_given():

@@ -54,11 +54,10 @@ def test_second_scenario_changes_exactly_what_diff_says(runs):
     verdict_col = 6  # claim, seed, quote, claimed, unit, rebuilt (90% interval), verdict, ...
     moved = {cid for cid in runs["baseline"] if runs["baseline"][cid] != runs["example"][cid]}
     assert moved == set(expected)
-    flips = {cid for cid, c in expected.items() if c["verdict_before"] != c["verdict_after"]}
-    assert flips, "the example scenario flips at least one verdict"
-    for cid in flips:
-        assert runs["baseline"][cid][verdict_col] == expected[cid]["verdict_before"]
-        assert runs["example"][cid][verdict_col] == expected[cid]["verdict_after"]
+    # every moved row shows the verdict the diff gives, before and after (flipped or not)
+    for cid, c in expected.items():
+        assert runs["baseline"][cid][verdict_col] == c["verdict_before"], cid
+        assert runs["example"][cid][verdict_col] == c["verdict_after"], cid
 
 
 def test_banner_lists_every_difference():

@@ -20,7 +20,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from ..ledger.rules import EVIDENCE, agrees_numeric, claim_band
+from ..ledger.rules import agrees_numeric, check_outcome, check_verdict, claim_band, directional_outcome
 from ..ledger.specs import load_specs
 from . import figure
 
@@ -36,20 +36,25 @@ CLASS_COLOURS = ["#1a9850", "#fdae61", "#d73027"]
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
+    """The comparison of the check a row shows (its ``rebuilt`` value): mode, claimed band, tolerance,
+    the class it is weighed as and, for a bound or model estimate, which way favours the claimant."""
     mode: str
     c_lo: float
     c_hi: float
     tol: float
     evidence: str
+    better: str | None = None
 
     def agrees(self, low: float, high: float | None = None) -> bool:
-        """Does the claim agree with the rebuilt interval [low, high] (or the single value low)?"""
-        return bool(agrees_numeric(self.mode, self.c_lo, self.c_hi, low, low if high is None else high,
-                                   self.tol)[0])
+        """Does the claim pass against the rebuilt interval [low, high] (or the single value low)?"""
+        high = low if high is None else high
+        if self.evidence in ("bound", "model") and self.better:
+            return directional_outcome(self.evidence, self.better, self.c_lo, self.c_hi, low, high,
+                                       self.tol)[0] != "beyond"
+        return bool(agrees_numeric(self.mode, self.c_lo, self.c_hi, low, high, self.tol)[0])
 
     def verdict(self, agrees: bool) -> str:
-        yes, no = EVIDENCE[self.evidence]
-        return yes if agrees else no
+        return check_verdict(self.evidence, check_outcome(self.evidence, agrees)) or "unverifiable"
 
 
 def _specs(st):
@@ -59,15 +64,28 @@ def _specs(st):
     return cache["specs"]
 
 
+def shown_check(row) -> dict | None:
+    """The check whose numbers a ledger row shows: the one its verdict rests on, else the first with a value."""
+    for c in row.checks:
+        if row.rests_on is not None and c["label"] == row.rests_on:
+            return c
+    return next((c for c in row.checks if c["rebuilt"] is not None), None)
+
+
 def claim_rule(st, claim_id: str) -> Rule | None:
-    """The ledger engine's comparison for a numeric or dated claim (None for a qualitative one)."""
-    spec = _specs(st)[claim_id]
+    """The ledger engine's comparison for the check a numeric or dated claim's row shows
+    (None for a qualitative claim or one whose shown check is not graded)."""
+    row = next(r for r in st.ledger_rows() if r.claim_id == claim_id)
+    shown = shown_check(row)
+    if shown is None or shown["effective"] == "info":
+        return None
+    chk = next(k for k in _specs(st)[claim_id].checks if k.label == shown["label"])
     c = st.ds.claims.set_index("claim_id").loc[claim_id]
     band = claim_band(c.qualifier, None if pd.isna(c.claimed_value) else c.claimed_value,
                       None if pd.isna(c.claimed_high) else c.claimed_high,
-                      c.claimed_date if isinstance(c.claimed_date, str) else None, c.unit, spec.compare,
-                      spec.tolerance)
-    return None if band is None else Rule(*band, spec.evidence)
+                      c.claimed_date if isinstance(c.claimed_date, str) else None, c.unit, chk.compare,
+                      chk.tolerance)
+    return None if band is None else Rule(*band, shown["effective"], chk.better if c.unit != "date" else None)
 
 
 def is_numeric(r) -> bool:

@@ -4,7 +4,7 @@ Helpers (used by the chapter's notebook as well as by its figures, so the prose 
 read the same numbers):
 
 * :func:`cost_cases` — the seeds' training-cost claims rebuilt with ``training.predict_training``
-  (6ND FLOPs, fitted MFU, listed chip-hour price), with the fitted MFU's 95% CI.
+  (6ND FLOPs, the chip-hours model's implied MFU, listed chip-hour price), with its 90% prediction interval.
 * :func:`mfu_points` — every published run's MFU and the fitted family values with their CIs.
 * :func:`sensitivity_frame` / :func:`straddling` — what a chapter's verdicts hang on.
 """
@@ -42,11 +42,11 @@ def family_mfu_ci(ds) -> pd.DataFrame:
 
 
 def cost_cases(st) -> pd.DataFrame:
-    """One row per training-cost claim: FLOPs, peak, fitted MFU (+CI), listed price, chip-hours, cost."""
+    """One row per training-cost claim: FLOPs, peak, the MFU the chip-hours model implies with its 90%
+    prediction interval (``mfu_ci_*``; ``cost_usd_mfu_ci_*`` the cost at its ends), listed price,
+    chip-hours, cost."""
     ds, sc = st.ds, st.sc
     claims = ds.claims.set_index("claim_id")
-    fam = ds.chips.set_index("chip_id").family
-    ci = family_mfu_ci(ds)
     names = ds.chips.set_index("chip_id").name
     r = sc.value("tokens_per_param_chinchilla")
     rows = []
@@ -54,7 +54,11 @@ def cost_cases(st) -> pd.DataFrame:
         n = _params(ds, p)
         out = training.predict_training(ds, n, r * n, chip, scenario=sc)
         listed = training._cost.listed_chip_hour_price(ds, chip)
-        lo, hi = ci.loc[fam[chip], "ci_low"], ci.loc[fam[chip], "ci_high"]
+        # the chip-hours model's own 90% prediction interval (fit draws plus leave-one-out error),
+        # expressed as the 6ND MFU it implies at each end
+        h_lo, h_hi = out["chip_hours_low"], out["chip_hours_high"]
+        lo = float(training.mfu_from_chip_hours(out["flops"], h_hi, out["peak_tflops"]))
+        hi = float(training.mfu_from_chip_hours(out["flops"], h_lo, out["peak_tflops"]))
         claimed_high = claims.claimed_high[cid]
         rows.append(dict(
             claim_id=cid, case=f"{cid}: {label}: {chip}", model=label, chip_id=chip, chip=names[chip],
@@ -66,10 +70,7 @@ def cost_cases(st) -> pd.DataFrame:
             price_as_of=listed["as_of"], price_source=listed["source_id"],
             chip_hours=out["chip_hours"], cost_usd=out["cost_usd"],
             cost_usd_committed=out["cost_usd_committed"],
-            cost_usd_mfu_ci_low=float(training.training_cost_usd(out["flops"], out["peak_tflops"], hi,
-                                                                 out["usd_per_chip_hour"])),
-            cost_usd_mfu_ci_high=float(training.training_cost_usd(out["flops"], out["peak_tflops"], lo,
-                                                                  out["usd_per_chip_hour"])),
+            cost_usd_mfu_ci_low=float(out["cost_usd_low"]), cost_usd_mfu_ci_high=float(out["cost_usd_high"]),
             claimed_usd=float(claims.claimed_value[cid]),
             claimed_high_usd=float(claimed_high) if not pd.isna(claimed_high) else np.nan))
     return pd.DataFrame(rows)
@@ -189,7 +190,7 @@ def mfu_fit(st):
 
 @figure("fig-training-cost", "Cost of the seeds' training runs: rebuilt vs claimed",
         "Compute cost of each training run the seeds price (6ND FLOPs, Chinchilla-sized data, listed chip-hour "
-        "price): rebuilt (circle, bar = fitted-MFU 95% CI) against the seed's figure (red cross). Sliders "
+        "price): rebuilt (circle, bar = 90% prediction interval of the chip-hours model) against the seed's figure (red cross). Sliders "
         "change MFU, tokens per parameter and the price; the defaults reproduce the ledger.")
 def cost_chart(st):
     df = cost_cases(st)
@@ -239,9 +240,9 @@ def cost_chart(st):
         x=x, y=alt.Y("cost_low:Q", scale=ys, title="Compute cost of the run (USD, log scale)",
                                  axis=alt.Axis(format="$.2s", values=decades)), y2="cost_high:Q",
         tooltip=tips)
-    legend = alt.Scale(domain=["rebuilt (bar: fitted-MFU 95% CI)", "claimed by the seed"],
+    legend = alt.Scale(domain=["rebuilt (bar: 90% prediction interval)", "claimed by the seed"],
                        range=["#4c78a8", "#d62728"])
-    pt = base.transform_calculate(series="'rebuilt (bar: fitted-MFU 95% CI)'").mark_circle(size=150).encode(
+    pt = base.transform_calculate(series="'rebuilt (bar: 90% prediction interval)'").mark_circle(size=150).encode(
         x=x, y=alt.Y("cost:Q", scale=ys), tooltip=tips,
         color=alt.Color("series:N", scale=legend, title=None, legend=alt.Legend(orient="top")))
     claimed = base.transform_calculate(series="'claimed by the seed'").mark_point(

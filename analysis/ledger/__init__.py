@@ -126,8 +126,23 @@ def export(rows: list[Row], fmt: str) -> str:
     raise ValueError(fmt)
 
 
+def _check_moved(a: dict, b: dict) -> bool:
+    """Did one check's outcome, value or interval change between two ledgers?"""
+    if a.get("outcome") != b.get("outcome"):
+        return True
+    for k in ("rebuilt", "low", "high"):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, float) and isinstance(y, float):
+            if not math.isclose(x, y, rel_tol=1e-6, abs_tol=0.0):
+                return True
+        elif x != y:
+            return True
+    return False
+
+
 def diff(base: list[Row], new: list[Row], changed_keys: list[str], rel_tol: float = 1e-9) -> list[dict]:
-    """Claims whose verdict or rebuilt value differs between two ledgers, with the inputs that moved."""
+    """Claims whose verdict, rebuilt value or any check's value, interval or outcome differs between two
+    ledgers, with the inputs that moved."""
     out = []
     by_id = {r.claim_id: r for r in base}
     for r in new:
@@ -140,6 +155,8 @@ def diff(base: list[Row], new: list[Row], changed_keys: list[str], rel_tol: floa
                 (r.high is not None and b.high is not None and not math.isclose(r.high, b.high, rel_tol=1e-6))
         elif not moved:
             moved = r.rebuilt != b.rebuilt
+        if not moved:  # a check the row does not show may still have moved (the explanation lists it)
+            moved = any(_check_moved(cb, cr) for cb, cr in zip(b.checks, r.checks)) or len(b.checks) != len(r.checks)
         if not moved:
             continue
         used = {i.key for i in r.inputs} | {i.key for i in b.inputs}

@@ -29,6 +29,9 @@ from .rules import (AS_OF, FAVOUR, agrees_numeric, check_outcome, check_verdict,
                     decimal_year, directional_outcome, effective_class, forecast_due, horizon_date)
 from .specs import RebuildSpec
 
+#: the standard-normal quantile of 95% (a 90% two-sided interval spans 2 x Z90 standard deviations)
+Z90 = 1.6448536269514722
+
 MODULES = {"workloads": wl, "roofline": roofline, "inference": inference, "training": training,
            "interconnect": interconnect, "checkpoint": checkpoint, "power": power, "cost": cost,
            "market": market}
@@ -70,6 +73,8 @@ class Namespace:
         self.inputs: dict[str, Input] = {}
         self.used_assumptions: set[str] = set()
         self.scenario = DrawScenario(ledger.scenario, arrays, self.used_assumptions)
+        self._model_calls = 0  # model calls so far in this expression: each draws its own error
+        self.model_called = False  # did the expression call a fitted model (then it is drawn even without assumptions)
 
     def _record(self, key, value, unit, basis, source):
         self.inputs.setdefault(key, Input(key, value, unit, basis, source))
@@ -180,15 +185,20 @@ class Namespace:
             except StudyInputError:
                 pass
 
-    def predict_decode(self, model_id, chip, chips, batch, input_tokens, output_tokens):
+    def predict_decode(self, model_id, chip, chips, batch, input_tokens, output_tokens, precision="bf16"):
+        """:func:`analysis.inference.predict_decode` (``batch`` may be 'max'; ``precision`` bf16, fp8 or fp4)."""
         self._chip_inputs(chip)
+        if precision != "bf16":
+            self._chip_inputs(chip, (f"{precision}_dense_tflops",))
         self.model(model_id)
         try:
             self.price(chip)
         except StudyInputError:
             pass
-        return inference.predict_decode(self.L.ds, self.scenario, model_id, chip, chips, batch, input_tokens,
-                                        output_tokens)
+        def run(sc):
+            return inference.predict_decode(self.L.ds, sc, model_id, chip, chips, batch, input_tokens,
+                                            output_tokens, precision=precision)
+        return self._with_model_error(run, "tokens_per_s", ("tokens_per_s",))
 
     def predict_training(self, params, tokens, chip, chips=None, mfu=None):
         self._chip_inputs(chip, ("bf16_dense_tflops", "tdp_w"))
@@ -196,28 +206,96 @@ class Namespace:
             self.price(chip)
         except StudyInputError:
             pass
-        return training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu,
-                                         scenario=self.scenario)
+        def run(sc):
+            return training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu, scenario=sc)
+        return self._with_model_error(run, "chip_hours", ("chip_hours", "days", "cost_usd", "cost_usd_committed",
+                                                          "energy_j"))
+
+    def _with_model_error(self, run, driver: str, with_driver: tuple):
+        """A model prediction whose Monte Carlo draws also carry the model's own error.
+
+        ``run(scenario)`` is the prediction. In the Monte Carlo pass (assumption draws), each of the
+        first n draws is multiplied by exp(+-sigma z), z ~ N(0, 1) (seeded, :attr:`Ledger.model_z`),
+        with sigma = ln(high / low) / (2 x 1.645) read from the 90% prediction interval the model gives
+        for ``driver`` at central assumptions (fit uncertainty plus its leave-one-out error). Keys in
+        ``with_driver`` scale with the driver (+), the other numeric outputs against it (-). Without
+        such an interval (e.g. a given MFU) the draws carry the assumptions only. The central value
+        and the one-at-a-time swings are left untouched.
+        """
+        res = run(self.scenario)
+        self.model_called = True
+        size = max((np.size(v) for v in self.arrays.values()), default=1)
+        if size == 1:
+            return res
+        central = run(DrawScenario(self.L.scenario, self.L.central, set()))
+        lo, hi = central.get(f"{driver}_low"), central.get(f"{driver}_high")
+        if not (lo and hi and lo > 0 and hi > lo):
+            return res
+        sigma = float(np.log(hi / lo) / (2 * Z90))
+        z = self._next_model_z()
+        out = dict(res)
+        for k, v in res.items():
+            if k.endswith(("_low", "_high")) or isinstance(v, (str, bool, dict, list)) or v is None:
+                continue
+            try:
+                arr = np.array(np.broadcast_to(np.asarray(v, dtype=float), (size,)))
+            except (TypeError, ValueError):
+                continue
+            arr[: len(z)] *= np.exp((1.0 if k in with_driver else -1.0) * sigma * z[: size])
+            out[k] = arr
+        return out
+
+    def _next_model_z(self) -> np.ndarray:
+        z = self.L.model_z(self._model_calls)
+        self._model_calls += 1
+        return z
 
     def eff(self, chip, kind):
+        """The fitted ``kind`` efficiency of ``chip`` (:func:`analysis.roofline.efficiency`). In the Monte
+        Carlo pass each draw is multiplied by exp(s z), s the leave-one-out rms log error of the serving
+        fit the chip uses (:func:`analysis.inference.sigma_loo`), clipped at 1."""
         v = roofline.efficiency(self.L.ds, chip, kind)
         self._record(f"fit.{kind}_efficiency.{chip}", float(np.asarray(v).mean()), "dimensionless", "derived",
                      "results/fitted_parameters.csv")
-        return v
+        self.model_called = True
+        size = max((np.size(x) for x in self.arrays.values()), default=1)
+        if size == 1:
+            return v
+        s = inference.sigma_loo(self.L.ds, roofline.serving_fit_for(self.L.ds, chip)[1])
+        z = self._next_model_z()
+        arr = np.array(np.broadcast_to(np.asarray(v, dtype=float), (size,)))
+        arr[: len(z)] *= np.exp(s * z[: size])
+        return np.minimum(arr, 1.0)
 
     def mfu(self, chip):
+        """The fitted MFU of ``chip`` (:func:`analysis.training.fitted_mfu`). In the Monte Carlo pass each
+        draw is divided by exp(sigma z), sigma from the 90% prediction interval of the chip-hours model
+        for the reference run (70B dense, 20 tokens per parameter) on this chip."""
         v = training.fitted_mfu(self.L.ds, chip)
         val = v[0] if isinstance(v, tuple) else v
         self._record(f"fit.mfu.{chip}", float(np.asarray(val).mean()), "dimensionless", "derived",
                      "results/fitted_parameters.csv")
-        return val
+        self.model_called = True
+        size = max((np.size(x) for x in self.arrays.values()), default=1)
+        if size == 1:
+            return val
+        ref = training.REF_MFU_PARAMS
+        pt = training.predict_training(self.L.ds, ref, 20 * ref, chip,
+                                       scenario=DrawScenario(self.L.scenario, self.L.central, set()))
+        lo, hi = pt.get("chip_hours_low"), pt.get("chip_hours_high")
+        if not (lo and hi and hi > lo > 0):
+            return val
+        z = self._next_model_z()
+        arr = np.array(np.broadcast_to(np.asarray(val, dtype=float), (size,)))
+        arr[: len(z)] /= np.exp(np.log(hi / lo) / (2 * Z90) * z[: size])
+        return arr
 
     def names(self) -> dict:
         ns = dict(MODULES)
         for n in ("spec", "sysp", "price", "claim", "claim_high", "a", "model", "event", "series", "cell", "fact",
                   "predict_decode", "predict_training", "eff", "mfu"):
             ns[n] = getattr(self, n)
-        ns.update(np=np, min=min, max=max, abs=abs, round=round, sqrt=np.sqrt, log=np.log, exp=np.exp,
+        ns.update(np=np, min=min, max=max, abs=abs, round=_round, sqrt=np.sqrt, log=np.log, exp=np.exp,
                   log10=np.log10, log2=np.log2, len=len, float=float, int=int, bool=bool, sum=sum,
                   all=all, any=any, tuple=tuple)
         return ns
@@ -263,10 +341,18 @@ class Ledger:
         self._claims = ds.claims.set_index("claim_id", drop=False)
         self.names = sorted(scenario.assumptions)
         self.draws = draw_assumptions(scenario, n, seed)  # sorted names: the same draws whatever the claim order
+        self._model_z: dict[int, np.ndarray] = {}
         self.central = {k: np.array([scenario.assumptions[k].value]) for k in self.names}
         self._compiled: dict[str, object] = {}
         src = ds.sources
         self._published = {loc: (d or None) for loc, d in zip(src.location, src.date)}
+
+    def model_z(self, k: int) -> np.ndarray:
+        """Standard-normal draws of the own error of the k-th model call in an expression (seeded,
+        independent between calls; see Namespace._with_model_error)."""
+        if k not in self._model_z:
+            self._model_z[k] = np.random.default_rng([self.seed, 104729, k]).standard_normal(self.n)
+        return self._model_z[k]
 
     def claim_row(self, claim_id):
         try:
@@ -320,7 +406,7 @@ class Ledger:
                                       expected=f"a unit convertible to the claim's unit {unit_to}") from None
         c = float(np.asarray(central, dtype=float).reshape(-1)[0]) * factor
         used = sorted(ns.used_assumptions)
-        if not used:
+        if not used and not ns.model_called:
             return c, None, {}, ns
         ns2 = Namespace(self, self._design(used))
         full = np.asarray(_evaluate(code, ns2), dtype=float) * factor
@@ -456,6 +542,15 @@ class Ledger:
     def rows(self, claim_ids=None) -> list[Row]:
         ids = claim_ids if claim_ids is not None else list(self._claims.index)
         return [self.evaluate(c) for c in ids]
+
+
+def _round(x, ndigits=None):
+    """round() for expressions: an array of Monte Carlo draws (e.g. a batch size derived from drawn
+    efficiencies) is rounded at its median, because an operating point such as a batch is chosen once,
+    at central values, not per draw."""
+    if np.ndim(x) > 0:
+        x = float(np.median(np.asarray(x, dtype=float)))
+    return round(float(x), ndigits) if ndigits is not None else round(float(x))
 
 
 def _models_used(expr: str) -> str:
