@@ -112,5 +112,5 @@ def held_out_figure(st):
                                                                                             scale=scale))
         b = alt.Chart(band).mark_area(opacity=0.12, color="#888").encode(x=x, y=alt.Y("lo:Q", scale=scale),
                                                                          y2="hi:Q")
-        charts.append((b + diag + bars + pts).properties(width=300, height=300))
-    return alt.hconcat(*charts).resolve_scale(color="independent")
+        charts.append((b + diag + bars + pts).properties(width=230, height=230))
+    return alt.hconcat(*charts, spacing=20).resolve_scale(color="independent").configure_legend(orient="bottom", columns=2)
