@@ -81,6 +81,18 @@ def test_every_page_renders_its_charts_offline_without_console_errors(browser, s
                 rendered = page.eval_on_selector_all(".study-chart svg.marks", "els => els.length")
                 problems.append(f"{rel}: {rendered} of {n} charts rendered")
         charts_seen += n
+        # a table wider than the content column must scroll inside its own box, not be cut off
+        cut = page.evaluate("""() => Array.from(document.querySelectorAll('table.study-table')).filter(t => {
+                const col = t.closest('article') || document.body;
+                if (t.getBoundingClientRect().width <= col.clientWidth + 1) return false;
+                for (let el = t; el && el !== col; el = el.parentElement) {
+                    const ox = getComputedStyle(el).overflowX;
+                    if ((ox === 'auto' || ox === 'scroll') && el.clientWidth <= col.clientWidth + 1) return false;
+                }
+                return true;
+            }).map(t => t.id)""")
+        if cut:
+            problems.append(f"{rel}: tables cut off without a scroll box: {cut[:3]}")
         if errors:
             problems.append(f"{rel}: console errors {errors[:3]}")
         page.close()
