@@ -46,8 +46,9 @@ bench: $(STAMP)
 check: $(STAMP)
 	$(PY) -m analysis data check
 
+# JupyterLab refuses to start as root unless told; containers and CI run as root.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean:
 	rm -rf book/_build book/_static/vendor
