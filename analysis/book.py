@@ -266,5 +266,6 @@ def reading_value(row, text: str):
         for o in c.get("others", []):
             if text in o["label"]:
                 return o["rebuilt"]
-    labels = [c["label"] for c in row.checks] + [c["reading"] for c in row.checks if c.get("reading")] + [o["label"] for c in row.checks for o in c.get("others", [])]
+    labels = ([c["label"] for c in row.checks] + [c["reading"] for c in row.checks if c.get("reading")]
+              + [o["label"] for c in row.checks for o in c.get("others", [])])
     raise KeyError(f"{row.claim_id}: no check or reading labelled like '{text}' (have: {labels})")

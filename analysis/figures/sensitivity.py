@@ -75,8 +75,10 @@ def shown_check(row) -> dict | None:
 def claim_rule(st, claim_id: str) -> Rule | None:
     """The ledger engine's comparison for the check a numeric or dated claim's row shows
     (None for a qualitative claim or one whose shown check is not graded)."""
-    row = next(r for r in st.ledger_rows() if r.claim_id == claim_id)
-    shown = shown_check(row)
+    cache = st.__dict__.setdefault("_figure_cache", {})
+    if "rows_by_id" not in cache:
+        cache["rows_by_id"] = {r.claim_id: r for r in st.ledger_rows()}
+    shown = shown_check(cache["rows_by_id"][claim_id])
     if shown is None or shown["effective"] == "info":
         return None
     chk = next(k for k in _specs(st)[claim_id].checks if k.label == shown["label"])

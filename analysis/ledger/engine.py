@@ -68,13 +68,16 @@ class DrawScenario:
 class Namespace:
     """The names a rebuild expression may use (see data/rebuilds/README.md); records every input."""
 
-    def __init__(self, ledger: "Ledger", arrays: dict[str, np.ndarray]):
+    def __init__(self, ledger: "Ledger", arrays: dict[str, np.ndarray], sigmas: list | None = None):
+        """``sigmas``: the model-error widths the central pass recorded (given: this is the Monte
+        Carlo pass of the same expression, see :meth:`_draw_error`)."""
         self.L, self.arrays = ledger, arrays
         self.inputs: dict[str, Input] = {}
         self.used_assumptions: set[str] = set()
         self.scenario = DrawScenario(ledger.scenario, arrays, self.used_assumptions)
-        self._model_calls = 0  # model calls so far in this expression: each draws its own error
-        self.model_called = False  # did the expression call a fitted model (then it is drawn even without assumptions)
+        self._model_calls = 0  # calls to fitted models so far in this expression: each draws its own error
+        self.sigmas: list = []     # central pass: each model call's error width (log scale), in call order
+        self._sigmas_in = sigmas
 
     def _record(self, key, value, unit, basis, source):
         self.inputs.setdefault(key, Input(key, value, unit, basis, source))
@@ -195,10 +198,9 @@ class Namespace:
             self.price(chip)
         except StudyInputError:
             pass
-        def run(sc):
-            return inference.predict_decode(self.L.ds, sc, model_id, chip, chips, batch, input_tokens,
-                                            output_tokens, precision=precision)
-        return self._with_model_error(run, "tokens_per_s", ("tokens_per_s",))
+        res = inference.predict_decode(self.L.ds, self.scenario, model_id, chip, chips, batch, input_tokens,
+                                       output_tokens, precision=precision)
+        return self._with_model_error(res, "tokens_per_s", ("tokens_per_s",))
 
     def predict_training(self, params, tokens, chip, chips=None, mfu=None):
         self._chip_inputs(chip, ("bf16_dense_tflops", "tdp_w"))
@@ -206,49 +208,53 @@ class Namespace:
             self.price(chip)
         except StudyInputError:
             pass
-        def run(sc):
-            return training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu, scenario=sc)
-        return self._with_model_error(run, "chip_hours", ("chip_hours", "days", "cost_usd", "cost_usd_committed",
+        res = training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu, scenario=self.scenario)
+        return self._with_model_error(res, "chip_hours", ("chip_hours", "days", "cost_usd", "cost_usd_committed",
                                                           "energy_j"))
 
-    def _with_model_error(self, run, driver: str, with_driver: tuple):
-        """A model prediction whose Monte Carlo draws also carry the model's own error.
+    # --- the models' own error in the Monte Carlo pass ------------------------------------------
+    def _draw_error(self, central_sigma):
+        """(sigma, z) for this model call in the Monte Carlo pass, else None.
 
-        ``run(scenario)`` is the prediction. In the Monte Carlo pass (assumption draws), each of the
-        first n draws is multiplied by exp(+-sigma z), z ~ N(0, 1) (seeded, :attr:`Ledger.model_z`),
-        with sigma = ln(high / low) / (2 x 1.645) read from the 90% prediction interval the model gives
-        for ``driver`` at central assumptions (fit uncertainty plus its leave-one-out error). Keys in
-        ``with_driver`` scale with the driver (+), the other numeric outputs against it (-). Without
-        such an interval (e.g. a given MFU) the draws carry the assumptions only. The central value
-        and the one-at-a-time swings are left untouched.
+        Each call to a fitted model is numbered in call order. In the central pass ``central_sigma()``
+        (the model's log-scale error width at central assumptions, or None) is evaluated and recorded;
+        the Monte Carlo pass of the same expression reuses it with the call's own seeded standard-normal
+        draws z (:meth:`Ledger.model_z`, independent between calls). The central value and the
+        one-at-a-time swings carry no model error.
         """
-        res = run(self.scenario)
-        self.model_called = True
-        size = max((np.size(v) for v in self.arrays.values()), default=1)
-        if size == 1:
+        k = self._model_calls
+        self._model_calls += 1
+        if self._sigmas_in is None:
+            self.sigmas.append(central_sigma())
+            return None
+        sigma = self._sigmas_in[k] if k < len(self._sigmas_in) else None
+        return (sigma, self.L.model_z(k)) if sigma else None
+
+    def _times_error(self, value, sigma, z, sign):
+        """``value`` broadcast over the Monte Carlo draws, its first n draws times exp(sign sigma z)."""
+        size = max(np.size(x) for x in self.arrays.values())
+        arr = np.array(np.broadcast_to(np.asarray(value, dtype=float), (size,)))
+        arr[: len(z)] *= np.exp(sign * sigma * z)
+        return arr
+
+    def _with_model_error(self, res: dict, driver: str, with_driver: tuple) -> dict:
+        """A prediction dict whose Monte Carlo draws also carry the model's own error: sigma =
+        ln(high / low) / (2 x 1.645) from the 90% prediction interval the model gives for ``driver`` at
+        central assumptions (fit uncertainty plus its leave-one-out error). Keys in ``with_driver`` scale
+        with the driver (+), the other numeric outputs against it (-). Without such an interval (e.g. a
+        given MFU) the draws carry the assumptions only."""
+        err = self._draw_error(lambda: _sigma90(res.get(f"{driver}_low"), res.get(f"{driver}_high")))
+        if err is None:
             return res
-        central = run(DrawScenario(self.L.scenario, self.L.central, set()))
-        lo, hi = central.get(f"{driver}_low"), central.get(f"{driver}_high")
-        if not (lo and hi and lo > 0 and hi > lo):
-            return res
-        sigma = float(np.log(hi / lo) / (2 * Z90))
-        z = self._next_model_z()
         out = dict(res)
         for k, v in res.items():
-            if k.endswith(("_low", "_high")) or isinstance(v, (str, bool, dict, list)) or v is None:
+            if k.endswith(("_low", "_high")) or v is None or isinstance(v, (str, bool, dict, list)):
                 continue
             try:
-                arr = np.array(np.broadcast_to(np.asarray(v, dtype=float), (size,)))
+                out[k] = self._times_error(v, *err, 1.0 if k in with_driver else -1.0)
             except (TypeError, ValueError):
                 continue
-            arr[: len(z)] *= np.exp((1.0 if k in with_driver else -1.0) * sigma * z[: size])
-            out[k] = arr
         return out
-
-    def _next_model_z(self) -> np.ndarray:
-        z = self.L.model_z(self._model_calls)
-        self._model_calls += 1
-        return z
 
     def eff(self, chip, kind):
         """The fitted ``kind`` efficiency of ``chip`` (:func:`analysis.roofline.efficiency`). In the Monte
@@ -257,15 +263,8 @@ class Namespace:
         v = roofline.efficiency(self.L.ds, chip, kind)
         self._record(f"fit.{kind}_efficiency.{chip}", float(np.asarray(v).mean()), "dimensionless", "derived",
                      "results/fitted_parameters.csv")
-        self.model_called = True
-        size = max((np.size(x) for x in self.arrays.values()), default=1)
-        if size == 1:
-            return v
-        s = inference.sigma_loo(self.L.ds, roofline.serving_fit_for(self.L.ds, chip)[1])
-        z = self._next_model_z()
-        arr = np.array(np.broadcast_to(np.asarray(v, dtype=float), (size,)))
-        arr[: len(z)] *= np.exp(s * z[: size])
-        return np.minimum(arr, 1.0)
+        err = self._draw_error(lambda: inference.sigma_loo(self.L.ds, roofline.serving_fit_for(self.L.ds, chip)[1]))
+        return v if err is None else np.minimum(self._times_error(v, *err, 1.0), 1.0)
 
     def mfu(self, chip):
         """The fitted MFU of ``chip`` (:func:`analysis.training.fitted_mfu`). In the Monte Carlo pass each
@@ -275,20 +274,16 @@ class Namespace:
         val = v[0] if isinstance(v, tuple) else v
         self._record(f"fit.mfu.{chip}", float(np.asarray(val).mean()), "dimensionless", "derived",
                      "results/fitted_parameters.csv")
-        self.model_called = True
-        size = max((np.size(x) for x in self.arrays.values()), default=1)
-        if size == 1:
-            return val
-        ref = training.REF_MFU_PARAMS
-        pt = training.predict_training(self.L.ds, ref, 20 * ref, chip,
-                                       scenario=DrawScenario(self.L.scenario, self.L.central, set()))
-        lo, hi = pt.get("chip_hours_low"), pt.get("chip_hours_high")
-        if not (lo and hi and hi > lo > 0):
-            return val
-        z = self._next_model_z()
-        arr = np.array(np.broadcast_to(np.asarray(val, dtype=float), (size,)))
-        arr[: len(z)] /= np.exp(np.log(hi / lo) / (2 * Z90) * z[: size])
-        return arr
+
+        def reference_sigma():
+            ref = training.REF_MFU_PARAMS
+            # at central assumptions, without recording them: the reference run only sizes the error
+            pt = training.predict_training(self.L.ds, ref, 20 * ref, chip,
+                                           scenario=DrawScenario(self.L.scenario, self.L.central, set()))
+            return _sigma90(pt.get("chip_hours_low"), pt.get("chip_hours_high"))
+
+        err = self._draw_error(reference_sigma)
+        return val if err is None else self._times_error(val, *err, -1.0)
 
     def names(self) -> dict:
         ns = dict(MODULES)
@@ -406,9 +401,9 @@ class Ledger:
                                       expected=f"a unit convertible to the claim's unit {unit_to}") from None
         c = float(np.asarray(central, dtype=float).reshape(-1)[0]) * factor
         used = sorted(ns.used_assumptions)
-        if not used and not ns.model_called:
+        if not used and not ns._model_calls:  # a fitted model is drawn even without assumptions
             return c, None, {}, ns
-        ns2 = Namespace(self, self._design(used))
+        ns2 = Namespace(self, self._design(used), sigmas=ns.sigmas)
         full = np.asarray(_evaluate(code, ns2), dtype=float) * factor
         full = np.broadcast_to(full, (self.n + 2 * len(used),)) if full.ndim == 0 or full.size == 1 else full
         draws = full[: self.n]
@@ -542,6 +537,11 @@ class Ledger:
     def rows(self, claim_ids=None) -> list[Row]:
         ids = claim_ids if claim_ids is not None else list(self._claims.index)
         return [self.evaluate(c) for c in ids]
+
+
+def _sigma90(low, high) -> float | None:
+    """Log-scale standard deviation of a 90% interval [low, high]: ln(high / low) / (2 x 1.645)."""
+    return float(np.log(high / low) / (2 * Z90)) if low and high and high > low > 0 else None
 
 
 def _round(x, ndigits=None):
