@@ -11,9 +11,9 @@ from it) and do no I/O.
 Chip-hours model (used by :func:`predict_training` and :func:`fitted_mfu`; see the block comment
 above :func:`decimal_year`): chip-hours = F D / (3600 P 1e12 eta) with F the executed FLOPs per token
 (6 N, plus attention matmuls at the run's sequence length and a 4/3 factor for full activation
-recompute, as leave-one-out error decides) and ln eta linear in features of physical meaning (chip
-generation, model size on that generation, software era), fitted to published full runs
-(:func:`hours_run_table`) and selected by leave-one-out error (:func:`select_hours_model`).
+recompute, counted as PaLM's MFU counts them) and ln eta linear in chip generation and software
+era (:data:`HOURS_SPEC`, a fixed specification), capped at the best efficiency of any published run,
+fitted to published full runs (:func:`hours_run_table`).
 Predictions carry 90% intervals from seeded draws of the fit's parameters plus the model's
 leave-one-out residuals (:func:`predict_training_draws`); ``python -m analysis validate`` reports the
 held-out errors beside the naive 6ND / (peak x 0.4).
@@ -536,7 +536,14 @@ def loo_summary(ds) -> dict:
 # Predictions do not extrapolate: peak, size, year and maturity are clipped to the span of the runs
 # (HoursFit.ranges), and the year defaults to the latest in the data.
 #
-# Which features enter, and c and r, are chosen by leave-one-out error (:func:`select_hours_model`).
+# The specification is fixed, not searched (:data:`HOURS_SPEC`): c = 12 and no recompute factor, which
+# is how PaLM defines MFU (model FLOPs, rematerialisation excluded; Chowdhery et al. 2022, Table 3 and
+# Appendix B), and the two effects every MFU report names, hardware generation and software era. A
+# forward search over the accountings and all five features (:func:`select_hours_model`) reaches a
+# lower in-sample leave-one-out error, but redone inside each fold it errs more than the fixed
+# specification (``python -m analysis validate`` prints both), so the search is kept as a diagnostic.
+# eta is capped at the best efficiency of any run in the fit (``ranges["efficiency"]``): the model
+# never credits a run with a better share of peak than a published full run achieved.
 # Cluster size is checked on the runs that publish a chip count (:func:`cluster_size_check`); MoE
 # routing enters through N = active parameters per token (workloads.csv params_active).
 
@@ -550,6 +557,9 @@ RECOMPUTE_OPTIONS = (False, True)
 HOURS_FEATURES = ("generation", "generation_x_size", "size", "era", "maturity")
 #: A feature enters only if it lowers the leave-one-out median |error| by at least this (points).
 MIN_GAIN_PP = 0.5
+#: The chip-hours model's fixed specification (see the block comment above): PaLM's MFU accounting
+#: (c = 12, no recompute factor) and ln eta linear in hardware generation and software era.
+HOURS_SPEC = dict(attention_coef=12.0, recompute=False, features=("generation", "era"))
 PI_LEVEL = 0.90
 N_DRAWS = 4000
 DRAW_SEED = 20240601
@@ -715,6 +725,7 @@ def _fit_config(runs, attention_coef, recompute, features, selection=()) -> Hour
     return HoursFit(attention_coef=float(attention_coef), recompute=bool(recompute), features=tuple(features),
                     beta=beta, cov=cov, resid_sd=s, dof=dof, n_runs=len(runs), run_ids=tuple(runs.run_id),
                     loo_resid=resid, ranges={
+                        "efficiency": (float(np.exp(z.min())), float(np.exp(z.max()))),
                         "peak_tflops": (float(runs.peak_tflops.min()), float(runs.peak_tflops.max())),
                         "params_active": (float(runs.params_active.min()), float(runs.params_active.max())),
                         "year": (float(runs.year.min()), float(runs.year.max())),
@@ -750,15 +761,20 @@ def select_hours_model(runs: pd.DataFrame):
     return best[1], best[2], best[3], tuple(log)
 
 
-def fit_hours(runs: pd.DataFrame, attention_coef=None, recompute=None, features=None) -> HoursFit:
-    """Fit the chip-hours model to a run table (:func:`hours_run_table` columns). With ``features``
-    (and c, r) given it fits that model; otherwise it selects them (:func:`select_hours_model`)."""
+def fit_hours(runs: pd.DataFrame, attention_coef=None, recompute=None, features=None, *,
+              select: bool = False) -> HoursFit:
+    """Fit the chip-hours model to a run table (:func:`hours_run_table` columns): the fixed
+    specification :data:`HOURS_SPEC` unless ``features`` (and c, r) are given; ``select=True`` runs
+    the forward search instead (:func:`select_hours_model`, a diagnostic)."""
     if len(runs) < 3:
         raise StudyInputError("fit_hours", f"{len(runs)} run(s) with chip-hours", expected="at least 3 runs")
-    if features is None:
+    log = ()
+    if select:
         attention_coef, recompute, features, log = select_hours_model(runs)
+    elif features is None:
+        attention_coef, recompute, features = (HOURS_SPEC["attention_coef"], HOURS_SPEC["recompute"],
+                                               HOURS_SPEC["features"])
     else:
-        log = ()
         attention_coef = 12.0 if attention_coef is None else attention_coef
         recompute = bool(recompute)
     return _fit_config(runs, attention_coef, recompute, list(features), log)
@@ -827,11 +843,12 @@ def clipped_inputs(fit: HoursFit, peak_tflops, params_active, year=None, announc
 
 def hours_point(fit: HoursFit, params_active, tokens, peak_tflops, n_layers, d_attn, seq_len,
                 recompute=False, year=None, announced=2022.0, clip: bool = True):
-    """Median chip-hours = F D / (3600 P 1e12 eta), eta = min(1, exp(x beta)) (pure, broadcasts);
-    feature inputs clipped to the fit's span (:func:`_clipped_x`)."""
+    """Median chip-hours = F D / (3600 P 1e12 eta), eta = min(eta_max, exp(x beta)) with eta_max the
+    best efficiency of the fit's runs (pure, broadcasts); feature inputs clipped to the fit's span
+    (:func:`_clipped_x`)."""
     x = _clipped_x(fit, peak_tflops, params_active, year, announced, clip)
     shape = np.broadcast(np.asarray(params_active, dtype=float), np.asarray(peak_tflops, dtype=float)).shape
-    eta = np.minimum(1.0, np.exp(x @ fit.beta)).reshape(shape)
+    eta = np.minimum(fit.ranges["efficiency"][1], np.exp(x @ fit.beta)).reshape(shape)
     f = flops_per_token(params_active, n_layers, d_attn, seq_len, fit.attention_coef,
                         np.asarray(recompute, dtype=bool) & fit.recompute)
     return f * np.asarray(tokens, dtype=float) / (SECONDS_PER_HOUR * np.asarray(peak_tflops, dtype=float)
@@ -842,18 +859,20 @@ def hours_draws(fit: HoursFit, params_active: float, tokens: float, peak_tflops:
                 d_attn: float, seq_len: float, recompute=False, year=None, announced=2022.0,
                 n: int = N_DRAWS, seed: int = DRAW_SEED, clip: bool = True) -> np.ndarray:
     """n draws of one run's chip-hours: beta ~ Normal(beta_hat, cov) (fit uncertainty) and, added on
-    the log scale, a leave-one-out residual drawn at random (the model's own out-of-sample error).
-    Seeded, so the same inputs give the same draws."""
+    the log scale, a leave-one-out residual drawn at random (the model's own out-of-sample error):
+    eta = min(eta_max, exp(x beta - r)), eta_max the best efficiency of the fit's runs, so no draw
+    beats a published full run. Seeded, so the same inputs give the same draws."""
     rng = np.random.default_rng(seed)
     betas = rng.multivariate_normal(fit.beta, fit.cov, size=n, method="cholesky" if np.all(
         np.linalg.eigvalsh(fit.cov) > 0) else "svd")
     pool = fit.loo_resid[np.isfinite(fit.loo_resid)]
     resid = rng.choice(pool, size=n, replace=True) if len(pool) else np.zeros(n)
     x = _clipped_x(fit, peak_tflops, params_active, year, announced, clip)[0]
-    eta = np.minimum(1.0, np.exp(betas @ x))
+    eta = np.exp(betas @ x - resid)
+    eta = np.minimum(fit.ranges["efficiency"][1], eta)
     f = float(flops_per_token(params_active, n_layers, d_attn, seq_len, fit.attention_coef,
                               bool(recompute) and fit.recompute))
-    return f * float(tokens) / (SECONDS_PER_HOUR * float(peak_tflops) * 1e12 * eta) * np.exp(resid)
+    return f * float(tokens) / (SECONDS_PER_HOUR * float(peak_tflops) * 1e12 * eta)
 
 
 def interval(draws, level: float = PI_LEVEL):
@@ -895,7 +914,7 @@ def hours_fit_results(ds) -> list[dict]:
     runs = hours_run_table(ds)
     fit = hours_fit(ds)
     t = _t(fit.dof)
-    method = "OLS of ln(efficiency) on the selected features; t 95% CI"
+    method = "OLS of ln(efficiency) on the fixed features (HOURS_SPEC); t 95% CI"
     rows = []
     base = dict(model="chip_hours", n_points=fit.n_runs, borrowed_from="")
     for name, b, v in zip(("intercept",) + fit.features, fit.beta, np.diag(fit.cov)):
@@ -906,11 +925,16 @@ def hours_fit_results(ds) -> list[dict]:
                          else f"feature {name} (see analysis.training)"))
     rows.append(dict(base, parameter="attention_flops_coef", scope="all", value=fit.attention_coef, ci_low=np.nan,
                      ci_high=np.nan, unit="FLOPs per (layer x d_attn x token of context)",
-                     method=f"chosen by leave-one-out error among {', '.join(f'{c:g}' for c in ATTENTION_COEFS)}",
+                     method="fixed (HOURS_SPEC): PaLM's MFU accounting",
                      note="12: full T x T attention matmuls (PaLM MFU convention); 6: causal half; 0: none"))
     rows.append(dict(base, parameter="full_recompute_factor", scope="all", value=4 / 3 if fit.recompute else 1.0,
-                     ci_low=np.nan, ci_high=np.nan, unit="x", method="chosen by leave-one-out error",
-                     note="applied to runs whose training_setups row says full"))
+                     ci_low=np.nan, ci_high=np.nan, unit="x",
+                     method="fixed (HOURS_SPEC): MFU counts model FLOPs, not recomputed ones",
+                     note="would apply to runs whose training_setups row says full"))
+    rows.append(dict(base, parameter="efficiency_cap", scope="all", value=fit.ranges["efficiency"][1],
+                     ci_low=np.nan, ci_high=np.nan, unit="fraction of peak",
+                     method="the best efficiency of any run in the fit",
+                     note="no prediction or draw is credited with a higher share of peak"))
     rows.append(dict(base, parameter="residual_sd_ln", scope="all", value=fit.resid_sd, ci_low=np.nan,
                      ci_high=np.nan, unit="ln", method=method, note=f"{fit.dof} residual dof"))
     naive = np.log(runs.chip_hours / runs.naive_chip_hours)

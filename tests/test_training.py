@@ -336,13 +336,14 @@ def test_decimal_year_and_default_shape():
     assert 12 * layers * d**2 == pytest.approx(70e9)
 
 
-def _toy_fit(var=0.01, resid=(0.0,)):
-    """Intercept-only chip-hours model: ln eta = ln 0.4 with variance ``var``; no attention term."""
+def _toy_fit(var=0.01, resid=(0.0,), eta_max=1.0):
+    """Intercept-only chip-hours model: ln eta = ln 0.4 with variance ``var``; no attention term;
+    efficiency capped at ``eta_max``."""
     return tr.HoursFit(attention_coef=0.0, recompute=False, features=(), beta=np.array([math.log(0.4)]),
                        cov=np.array([[var]]), resid_sd=0.1, dof=10, n_runs=12, run_ids=(),
                        loo_resid=np.array(resid, dtype=float),
                        ranges={"peak_tflops": (100.0, 1000.0), "params_active": (1e9, 1e12),
-                               "year": (2022.0, 2025.0), "maturity": (1.0, 3.0)})
+                               "year": (2022.0, 2025.0), "maturity": (1.0, 3.0), "efficiency": (0.1, eta_max)})
 
 
 def test_hours_point_by_hand():
@@ -372,6 +373,26 @@ def test_interval_includes_out_of_sample_error():
     assert wide[0] == pytest.approx(point * math.exp(-0.2), rel=0.01)
     assert wide[1] == pytest.approx(point * math.exp(0.2), rel=0.01)
     assert narrow[1] / narrow[0] < wide[1] / wide[0]
+
+
+def test_efficiency_is_capped_at_the_best_run():
+    # eta_max = 0.35 < the model's 0.4: chip-hours = 6 x 70e9 x 2e12 / (3600 x 312e12 x 0.35) = 2,136,752;
+    # no draw may be cheaper than that, even with a residual of -0.2 (eta 0.4 e^0.2 = 0.489 uncapped)
+    args = (70e9, 2e12, 312.0, 80, 8192, 4096)
+    fit = _toy_fit(1e-6, resid=(-0.2, 0.2), eta_max=0.35)
+    assert float(tr.hours_point(fit, *args)) == pytest.approx(2_136_752.1, rel=1e-6)
+    draws = tr.hours_draws(fit, *args)
+    assert draws.min() == pytest.approx(2_136_752.1, rel=1e-6)
+    assert draws.max() == pytest.approx(1_869_658.1 * math.exp(0.2), rel=0.01)
+
+
+def test_the_fitted_model_is_the_fixed_specification(ds):
+    # PaLM's MFU accounting (c = 12, no recompute factor) and generation + era, whatever the search would pick
+    fit = tr.hours_fit(ds)
+    assert (fit.attention_coef, fit.recompute, fit.features) == (12.0, False, ("generation", "era"))
+    runs = tr.hours_run_table(ds)
+    eta = np.exp(tr._efficiency(runs, 12.0, False))
+    assert fit.ranges["efficiency"] == (pytest.approx(eta.min()), pytest.approx(eta.max()))
 
 
 def test_draws_are_seeded(ds):
@@ -416,7 +437,7 @@ def test_hours_selection_finds_a_planted_feature():
                              year=np.linspace(2022.5, 2025.0, n), announced=2021.0))
     eta = 0.4 * (peaks / 312.0) ** -0.5 * np.exp(rng.normal(0, 0.01, n))
     runs["chip_hours"] = 6 * runs.params_active * runs.tokens / (3600 * peaks * 1e12 * eta)
-    fit = tr.fit_hours(runs)
+    fit = tr.fit_hours(runs, select=True)
     assert "generation" in fit.features
     assert fit.beta[0] == pytest.approx(math.log(0.4), abs=0.05)
     assert fit.beta[1 + fit.features.index("generation")] == pytest.approx(-0.5, abs=0.05)
@@ -446,3 +467,14 @@ def test_naive_baseline_by_hand(ds):
     s = validate.training_summary(v)
     assert s["n_runs"] == len(v) >= 15
     assert s["median_abs_error_pct"] < s["naive_median_abs_error_pct"]
+
+
+def test_chip_hours_model_meets_the_held_out_target(ds):
+    # issue 2/4: median leave-one-out error at most 12% over at least 15 published full runs on more
+    # than one chip family, and better than the naive 6ND / (peak x 0.4) on the same runs
+    runs = tr.hours_run_table(ds)
+    fit = tr.hours_fit(ds)
+    assert len(runs) >= 15 and runs.family.nunique() > 1
+    assert fit.loo_median_abs_pct <= 12.0
+    naive = np.log(runs.chip_hours / runs.naive_chip_hours).to_numpy()
+    assert fit.loo_median_abs_pct < tr._median_abs_pct(naive)

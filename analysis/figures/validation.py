@@ -51,6 +51,45 @@ def validation_numbers(st) -> dict:
     }
 
 
+SMALL_MODEL_PARAMS = 15e9
+
+
+def validation_misses(st) -> dict:
+    """Where the models miss, named for the chapter's prose: training runs outside their 90% interval
+    (ids), median |error| (percent) of runs below and above SMALL_MODEL_PARAMS active parameters, the
+    share of runs the model over-predicts; serving's median |error| by precision (bf16 vs fp8/fp4), the
+    chip family with the largest median |error| and its value, and the measurements outside their
+    interval (count; predicted too high, too low)."""
+    s = sections(st)
+    tv = s["training"].tables["validation_training"]
+    size = tv.run_id.map(_run_params(st))
+    sv = s["serving"].tables["validation_serving"]
+    by_fam = sv.groupby("family").pct_error.apply(lambda e: float(e.abs().median()))
+    low_prec = sv.precision.isin(["fp8", "fp4"])
+    return {
+        "val_miss_train_outside": ", ".join(sorted(tv.run_id[~tv.inside_interval])),
+        "val_miss_train_small": float(tv.error_pct[size < SMALL_MODEL_PARAMS].abs().median()),
+        "val_miss_train_large": float(tv.error_pct[size >= SMALL_MODEL_PARAMS].abs().median()),
+        "val_miss_train_over_pct": 100 * float((tv.error_pct > 0).mean()),
+        "val_miss_serve_bf16": float(sv.pct_error[sv.precision == "bf16"].abs().median()),
+        "val_miss_serve_lowprec": float(sv.pct_error[low_prec].abs().median()),
+        "val_miss_serve_n_bf16": int((sv.precision == "bf16").sum()),
+        "val_miss_serve_worst_family": str(by_fam.idxmax()),
+        "val_miss_serve_worst_family_err": float(by_fam.max()),
+        "val_miss_serve_worst_family_n": int((sv.family == by_fam.idxmax()).sum()),
+        "val_miss_serve_outside": int((~sv.in_interval).sum()),
+        "val_miss_serve_outside_high": int(((~sv.in_interval) & (sv.pct_error > 0)).sum()),
+        "val_miss_serve_outside_low": int(((~sv.in_interval) & (sv.pct_error < 0)).sum()),
+    }
+
+
+def _run_params(st) -> pd.Series:
+    """Active parameters of every published full run, by run id (training.hours_run_table)."""
+    from .. import training
+
+    return training.hours_run_table(st.ds).set_index("run_id").params_active
+
+
 def training_table(st) -> pd.DataFrame:
     """One row per published run: measured and predicted chip-hours, the 90% interval, the errors."""
     d = sections(st)["training"].tables["validation_training"]
