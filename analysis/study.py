@@ -53,14 +53,10 @@ class Study:
 
 def load_study(scenario_path: str | Path | None = None) -> Study:
     """Datasets and scenario with the scenario's data cells applied; ``changed`` lists what differs."""
-    from .overrides import apply
+    from .overrides import apply_all
 
-    ds, sc = load_datasets(), load_scenario(scenario_path)
-    changed = [f"assumption.{n}" for n in sc.changed]
-    if sc.data:
-        ds, sc, keys = apply(ds, sc, list(sc.data))
-        changed += keys
-    return Study(ds=ds, sc=sc, changed=list(dict.fromkeys(changed)))
+    ds, sc, changed = apply_all(load_datasets(), load_scenario(scenario_path))
+    return Study(ds=ds, sc=sc, changed=changed)
 
 
 def scenario_summary(scenario_path: str | Path | None) -> tuple[str, list[str]]:
