@@ -11,7 +11,8 @@ chip-hours model of :mod:`analysis.training`, the serving fit of :mod:`analysis.
 interval is the model's 90% prediction interval. When a scenario file or ``--set`` changes one
 (:func:`user_assumption`), it replaces the fitted value: the central value uses it, the interval
 is the 5th-95th percentile over seeded uniform draws of its low-high range (the same draws as the
-ledger's, :func:`analysis.montecarlo.draw_assumptions`), and the output says whose value it is.
+ledger's, :func:`analysis.montecarlo.draw_assumptions`), widened to include the central value (a
+bare ``--set`` value sits at the edge of its widened range), and the output says whose value it is.
 
 ``flops_per_param_token_training`` (k, 6 for a dense transformer) is the FLOP count that defines
 MFU: with a stated MFU, chip-hours = k N D / (3600 x P x 1e12 x MFU); with the fitted model the
@@ -65,6 +66,14 @@ def _fraction(a, what: str) -> None:
                                   field=fld, expected=f"0 < {a.name} <= 1 ({what})")
 
 
+def _interval_around(draws, central) -> tuple[float, float]:
+    """The 90% interval of ``draws``, widened to include ``central``: a bare value a user sets lies at
+    the edge of its range (the range widens just enough to hold it), where the 5th-95th percentiles
+    would leave it out."""
+    lo, hi = interval(draws)
+    return min(lo, float(central)), max(hi, float(central))
+
+
 def _price_provenance(ds, chip_id: str) -> dict:
     try:
         p = cost.listed_chip_hour_price(ds, chip_id)
@@ -102,14 +111,14 @@ def training_run(ds, sc, params, tokens, chip_id: str, chips=None, *, n: int = D
         d = training.predict_training(ds, n_eff, tokens, chip_id, chips=chips, mfu=draws, scenario=sc,
                                       intervals=False)
         for key in ("chip_hours", "days", "cost_usd"):
-            lo, hi = interval(d[key]) if d.get(key) is not None else (None, None)
+            lo, hi = _interval_around(d[key], r[key]) if d.get(key) is not None else (None, None)
             r[f"{key}_low"], r[f"{key}_high"] = lo, hi
         r["interval_level"] = 0.90
         r["mfu_basis"] = a.basis
         r["mfu_source"] = (f"{whose(a)}: training_mfu {a.value:g} (range {a.low:g}-{a.high:g}) in place of the "
                            f"fitted chip-hours model; {k:g} FLOPs per parameter per token")
         r["interval"] = (f"90%: 5th-95th percentile over {n} seeded uniform draws of your training_mfu range "
-                         f"{a.low:g}-{a.high:g}")
+                         f"{a.low:g}-{a.high:g} (widened to include the central value)")
     r.update(_price_provenance(ds, chip_id))
     if r.get("price_basis") in ("user", "scenario"):
         r["cost_note"] = f"{r.get('cost_note', '')}; the user's price, set by {r['price_source']}"
@@ -143,13 +152,15 @@ def decode_run(ds, sc, model_id: str, chip_id: str, chips, batch, input_tokens, 
                                      decode_eff=draws["decode_bandwidth_efficiency"] if de else None,
                                      prefill_compute_eff=draws["prefill_compute_efficiency"] if pe else None)
         for key in ("tokens_per_s", "ms_per_token", "ttft_ms", "usd_per_million_tokens", "j_per_token"):
-            lo, hi = interval(d[key]) if d.get(key) is not None and np.size(d[key]) > 1 else (r[key], r[key])
+            lo, hi = (_interval_around(d[key], r[key]) if d.get(key) is not None and np.size(d[key]) > 1
+                      else (r[key], r[key]))
             r[f"{key}_low"], r[f"{key}_high"] = lo, hi
         named = [a for a in (de, pe) if a is not None]
         r["efficiency_basis"] = named[0].basis
         r["interval"] = ("90%: 5th-95th percentile over " + f"{n} seeded uniform draws of your "
                          + " and ".join(f"{a.name} range {a.low:g}-{a.high:g}" for a in named)
-                         + " (the serving fit's other parameters at their fitted values)")
+                         + " (widened to include the central value; the serving fit's other parameters at their "
+                         "fitted values)")
         r["notes"] = list(r.get("notes", [])) + [f"{a.name} = {a.value:g}: {whose(a)}, in place of the fitted value"
                                                  for a in named]
     r.update(_price_provenance(ds, chip_id))
