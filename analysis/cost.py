@@ -29,7 +29,8 @@ def chip_hour_price_options(ds, chip_id: str, pricing: str = "on_demand"):
     sp = ds.system_params
     price = sp[(sp.metric == PRICING_METRICS[pricing]) & sp.system_id.isin(systems)]
     chips = sp[(sp.metric == "chips")].set_index("system_id").value_canonical
-    out = price[["system_id", "value_canonical", "as_of", "source_id", "basis"]].rename(
+    cols = ["system_id", "value_canonical", "as_of", "source_id"] + (["basis"] if "basis" in price.columns else [])
+    out = price[cols].rename(
         columns={"value_canonical": "usd_per_hour"})
     out["chips"] = out.system_id.map(chips)
     out["usd_per_chip_hour"] = out.usd_per_hour / out.chips
@@ -69,7 +70,7 @@ def listed_chip_hour_price(ds, chip_id: str, preference=PRICE_PREFERENCE) -> dic
             r = opts.iloc[0]
             out = dict(usd_per_chip_hour=float(r.usd_per_chip_hour), pricing=pricing,
                        system_id=str(r.system_id), as_of=str(r.as_of), source_id=str(r.source_id),
-                       basis=str(r.basis))
+                       basis=str(getattr(r, "basis", "")))
             if hasattr(ds, "cache"):
                 ds.cache[key] = dict(out)
             return out
