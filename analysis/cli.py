@@ -74,12 +74,18 @@ def _print_result(result: dict, fmt: str, keys: list[str]) -> None:
     if fmt == "json":
         print(json.dumps({k: result.get(k) for k in result}, indent=2, sort_keys=False, default=float))
         return
-    width = max(len(k) for k in result)
-    for k in keys + [k for k in result if k not in keys]:
+    shown = [k for k in keys if k in result]
+    width = max(len(k) for k in shown)
+    for k in shown:
         v = result.get(k)
         if isinstance(v, float):
             v = f"{v:,.6g}"
+        elif isinstance(v, list):
+            v = "; ".join(map(str, v)) or "-"
         print(f"{k:<{width}}  {v}")
+    rest = len(result) - len(shown)
+    if rest:
+        print(f"({rest} more fields with --format json)")
 
 
 def _inputs(args, extra: list[tuple[str, str, str]] = ()):
@@ -109,9 +115,11 @@ def _cmd_predict_training(args) -> int:
     r = training_run(ds, sc, params=_number("params", args.params), tokens=_number("tokens", args.tokens),
                      chip_id=args.chip,
                      chips=_number("chips", args.chips, integer=True) if args.chips is not None else None)
-    _print_result(r, args.format, ["chip_hours", "chip_hours_low", "chip_hours_high", "days", "days_low",
-                                   "days_high", "cost_usd", "cost_usd_low", "cost_usd_high", "mfu", "mfu_basis",
-                                   "mfu_source", "interval"])
+    _print_result(r, args.format, ["chip_id", "chips", "chips_source", "peak_tflops", "chip_hours", "chip_hours_low",
+                                   "chip_hours_high", "days", "days_low", "days_high", "usd_per_chip_hour", "cost_usd",
+                                   "cost_usd_low", "cost_usd_high", "cost_usd_committed", "cost_note", "price_basis",
+                                   "price_source", "mfu", "mfu_basis", "mfu_source", "interval", "energy_j",
+                                   "electricity_usd"])
     return 0
 
 
@@ -125,9 +133,11 @@ def _cmd_predict_decode(args) -> int:
                    input_tokens=_number("input", args.input, integer=True),
                    output_tokens=_number("output", args.output, integer=True),
                    precision=args.precision, kv_precision=args.kv_precision)
-    _print_result(r, args.format, ["tokens_per_s", "tokens_per_s_low", "tokens_per_s_high", "batch", "ms_per_token",
-                                   "ttft_ms", "usd_per_million_tokens", "usd_per_million_tokens_low",
-                                   "usd_per_million_tokens_high", "usd_per_chip_hour", "price_basis", "price_source"])
+    _print_result(r, args.format, ["model_id", "chip_id", "chips", "precision", "batch", "batch_rule", "tokens_per_s",
+                                   "tokens_per_s_low", "tokens_per_s_high", "ms_per_token", "ttft_ms",
+                                   "usd_per_million_tokens", "usd_per_million_tokens_low",
+                                   "usd_per_million_tokens_high", "usd_per_chip_hour", "price_basis", "price_source",
+                                   "bound", "decode_efficiency", "efficiency_basis", "fit_scope", "interval", "notes"])
     return 0
 
 
@@ -137,8 +147,9 @@ def _cmd_predict_allreduce(args) -> int:
     ds, sc, _ = _inputs(args)
     r = allreduce_run(ds, sc, args.system, _number("bytes", args.bytes),
                       systems=_number("systems", args.systems, integer=True))
-    _print_result(r, args.format, ["allreduce_ms", "allreduce_s", "allreduce_s_low", "allreduce_s_high", "chips",
-                                   "topology", "intra_algorithm"])
+    _print_result(r, args.format, ["system_id", "systems", "chips", "message_bytes", "allreduce_s", "allreduce_s_low",
+                                   "allreduce_s_high", "topology", "intra_algorithm", "intra_bytes_s_per_chip",
+                                   "inter_bytes_s_per_chip", "network_alpha_us", "network_efficiency", "interval"])
     return 0
 
 
@@ -149,10 +160,11 @@ def _cmd_predict_checkpoint(args) -> int:
     r = checkpoint_run(ds, sc, args.system, params=_number("params", args.params) if args.params else None,
                        model_id=args.model or None, systems=_number("systems", args.systems, integer=True),
                        contents=args.contents)
-    _print_result(r, args.format, ["checkpoint_bytes", "write_s", "write_s_low", "write_s_high", "job_mtbf_h",
-                                   "young_interval_min", "young_interval_min_low", "young_interval_min_high",
-                                   "daly_interval_min", "wasted_fraction", "wasted_fraction_low",
-                                   "wasted_fraction_high"])
+    _print_result(r, args.format, ["system_id", "systems", "chips", "params", "contents", "checkpoint_bytes",
+                                   "write_s", "write_s_low", "write_s_high", "job_mtbf_h", "job_mtbf_h_low",
+                                   "job_mtbf_h_high", "young_interval_min", "young_interval_min_low",
+                                   "young_interval_min_high", "daly_interval_min", "wasted_fraction",
+                                   "wasted_fraction_low", "wasted_fraction_high", "interval"])
     return 0
 
 

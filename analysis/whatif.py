@@ -300,7 +300,9 @@ def compare_decode(ds, sc, model_id: str, chips, batch, input_tokens, output_tok
 
 def compare_training(ds, sc, params, tokens, chips=None, *, chip_ids=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every chip (or ``chip_ids``) training ``params`` on ``tokens`` on ``chips`` chips, ranked by
-    cost (:func:`training_run`), and the chips that cannot be priced, each with the reason."""
+    cost (:func:`training_run`), and the chips that cannot be priced, each with the reason. Column
+    ``mfu_from`` says whose MFU it is, and flags a chip whose peak lies outside the span of the
+    runs the chip-hours model was fitted to (its MFU is an extrapolation)."""
     rows, skipped = [], []
     for chip in chip_ids or sorted(ds.chips.chip_id):
         try:
@@ -311,7 +313,10 @@ def compare_training(ds, sc, params, tokens, chips=None, *, chip_ids=None) -> tu
         if r.get("cost_usd") is None:
             skipped.append({"chip_id": chip, "why": r.get("cost_note", "no listed price")})
             continue
-        rows.append({"chip_id": chip, "chips": r["chips"], "mfu": r["mfu"], "days": r["days"],
+        extrapolated = "clipped to the fitted span" in r.get("mfu_source", "")
+        rows.append({"chip_id": chip, "chips": r["chips"], "mfu": r["mfu"],
+                     "mfu_from": r["mfu_basis"] + (" (outside the fitted span)" if extrapolated else ""),
+                     "days": r["days"],
                      "cost_usd": r["cost_usd"], "cost_usd_low": r.get("cost_usd_low"),
                      "cost_usd_high": r.get("cost_usd_high"), "usd_per_chip_hour": r["usd_per_chip_hour"],
                      "price": f"{r.get('price_basis')}: {r.get('price_source')}"})
