@@ -324,7 +324,9 @@ def _cmd_figures(args) -> int:
     from . import figures
     from .study import load_study
 
-    paths = figures.export_all(args.out, load_study(args.scenario or None))
+    from .overrides import parse_sets
+
+    paths = figures.export_all(args.out, load_study(args.scenario or None, parse_sets(args.set)))
     for p in paths:
         print(f"wrote {p}")
     return 0
@@ -424,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     figs = sub.add_parser("figures", help="write every figure of the book as PNG and SVG")
     figs.add_argument("--out", default="figures", help="output folder (default: figures/)")
-    figs.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
+    _add_overrides(figs)
     figs.set_defaults(func=_cmd_figures)
 
     fit = sub.add_parser("fit", help="write fitted parameters and leave-one-out errors")

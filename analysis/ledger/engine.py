@@ -211,6 +211,8 @@ class Namespace:
         return self._with_model_error(res, "tokens_per_s", ("tokens_per_s",))
 
     def predict_training(self, params, tokens, chip, chips=None, mfu=None):
+        """:func:`analysis.training.predict_training`; a user's ``training_mfu`` (scenario or --set)
+        replaces the fitted chip-hours model, at flops_per_param_token_training FLOPs per parameter-token."""
         self._chip_inputs(chip, ("bf16_dense_tflops", "tdp_w"))
         try:
             self.price(chip)
@@ -272,7 +274,8 @@ class Namespace:
     def eff(self, chip, kind):
         """The fitted ``kind`` efficiency of ``chip`` (:func:`analysis.roofline.efficiency`). In the Monte
         Carlo pass each draw is multiplied by exp(s z), s the leave-one-out rms log error of the serving
-        fit the chip uses (:func:`analysis.inference.sigma_loo`), clipped at 1."""
+        fit the chip uses (:func:`analysis.inference.sigma_loo`), clipped at 1. Kind 'decode' returns the
+        user's ``decode_bandwidth_efficiency`` (its draws) instead when a scenario or --set states one."""
         if kind == "decode" and user_assumption(self.L.scenario, "decode_bandwidth_efficiency") is not None:
             return self.a("decode_bandwidth_efficiency")  # the user's, in place of the fitted one
         v = roofline.efficiency(self.L.ds, chip, kind)
@@ -284,7 +287,8 @@ class Namespace:
     def mfu(self, chip):
         """The fitted MFU of ``chip`` (:func:`analysis.training.fitted_mfu`). In the Monte Carlo pass each
         draw is divided by exp(sigma z), sigma from the 90% prediction interval of the chip-hours model
-        for the reference run (70B dense, 20 tokens per parameter) on this chip."""
+        for the reference run (70B dense, 20 tokens per parameter) on this chip. When a scenario or --set
+        states ``training_mfu``, that assumption (its draws) is returned instead (analysis.whatif)."""
         if user_assumption(self.L.scenario, "training_mfu") is not None:
             return self.a("training_mfu")  # the user's MFU, in place of the fitted one
         v = training.fitted_mfu(self.L.ds, chip)
