@@ -60,6 +60,9 @@ def _number(name: str, text: str, *, integer: bool = False, positive: bool = Tru
     except (TypeError, ValueError):
         raise StudyInputError("command line", f"--{name} '{text}' is not a number",
                               expected="a number such as 70e9") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise StudyInputError("command line", f"--{name} {text} is not a finite number",
+                              expected="a finite number such as 70e9")
     if integer and v != int(v):
         raise StudyInputError("command line", f"--{name} {text} is not a whole number", expected="an integer")
     if positive and not v > 0:
@@ -185,12 +188,18 @@ def _cmd_compare(args) -> int:
                                         _number("output", args.output, integer=True), precision=args.precision)
         what = f"{args.model} on {args.chips} chip(s), {args.precision}, batch {args.batch}: USD per million tokens"
     else:
-        if not (args.params and args.tokens):
-            raise StudyInputError("command line", "compare training needs --params and --tokens",
-                                  expected="e.g. --params 70e9 --tokens 2e12")
-        table, skipped = compare_training(ds, sc, _number("params", args.params), _number("tokens", args.tokens),
+        if not ((args.params or args.model) and args.tokens) or (args.params and args.model):
+            raise StudyInputError("command line", "compare training needs --tokens and one of --params or --model",
+                                  expected="e.g. --params 70e9 --tokens 2e12, or --model llama-3.1-70b --tokens 15e12")
+        if args.model:
+            from .workloads import transformer
+
+            params, label = transformer(ds, args.model).params_active, f"{args.model} (active parameters)"
+        else:
+            params, label = _number("params", args.params), f"{args.params} parameters"
+        table, skipped = compare_training(ds, sc, params, _number("tokens", args.tokens),
                                           _number("chips", args.chips, integer=True))
-        what = f"{args.params} parameters on {args.tokens} tokens, {args.chips} chips: training cost in USD"
+        what = f"{label} on {args.tokens} tokens, {args.chips} chips: training cost in USD"
     if args.format == "json":
         print(json.dumps({"ranked": table.to_dict("records"), "skipped": skipped.to_dict("records")}, indent=1,
                          default=float))
@@ -394,7 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="which chip is cheapest: a ranked table with 90% intervals")
     cmp_.add_argument("kind", choices=["decode", "training"], help="per million tokens served, or per training run")
-    cmp_.add_argument("--model", default="", help="decode: model id from data/workloads.csv")
+    cmp_.add_argument("--model", default="",
+                      help="model id from data/workloads.csv (training: its active parameters, instead of --params)")
     cmp_.add_argument("--chips", default="8", help="chips per replica (decode) or in the run (training); default 8")
     cmp_.add_argument("--batch", default="max", help="decode: concurrent sequences or 'max' (default)")
     cmp_.add_argument("--precision", choices=["bf16", "fp8", "fp4"], default="bf16", help="decode precision")

@@ -212,3 +212,33 @@ def test_apply_labels_cells_and_rows_with_their_origin(tmp_path):
     assert (w.basis, w.source_id) == ("user", "--set") and w.params_total == 8.1e9
     assert (sc["pue"].basis, sc["pue"].origin) == ("user", "--set")
     assert load_scenario()["pue"].basis == "assumption"
+
+
+# --- what-ifs keep the models calibrated on the published data -------------------------------------
+
+def test_a_spec_what_if_keeps_the_fitted_efficiency():
+    # twice the HBM bandwidth: the same fitted decode efficiency, so memory-bound decode gets faster
+    # (not a refit that reads the published H100 measurements as half the efficiency)
+    ds0, sc0 = _with()
+    ds1, sc1 = _with([("hardware.h100-sxm.mem_bandwidth_gb_s", "6700")])
+    a = decode_run(ds0, sc0, "llama-3.1-8b", "h100-sxm", 1, 32, 1024, 1024)
+    b = decode_run(ds1, sc1, "llama-3.1-8b", "h100-sxm", 1, 32, 1024, 1024)
+    assert a["bound"] == b["bound"] == "memory"
+    assert b["decode_efficiency"] == a["decode_efficiency"]
+    assert b["serving_parameters"] == a["serving_parameters"]
+    assert a["tokens_per_s"] < b["tokens_per_s"] < 2 * a["tokens_per_s"]  # overheads do not scale
+    assert b["ms_per_token"] < a["ms_per_token"]
+
+
+def test_an_override_of_a_measurement_refits():
+    ds0, _ = _with()
+    hopper = ds0.measurements[(ds0.measurements.chip_id == "h100-sxm")
+                              & (ds0.measurements.quantity == "decode_tokens_per_s")]
+    mid = hopper.measurement_id.iloc[0]
+    value = float(hopper.value.iloc[0])
+    ds1, sc1 = _with([(f"measurements.{mid}.value", repr(value * 3))])
+    a = decode_run(ds0, load_scenario(), "llama-3.1-8b", "h100-sxm", 1, 32, 1024, 1024)
+    b = decode_run(ds1, sc1, "llama-3.1-8b", "h100-sxm", 1, 32, 1024, 1024)
+    row = ds1.measurements.set_index("measurement_id").loc[mid]
+    assert row.value == row.value_canonical == pytest.approx(value * 3)  # token/s: the canonical unit
+    assert b["serving_parameters"] != a["serving_parameters"]

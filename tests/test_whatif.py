@@ -154,7 +154,11 @@ BAD = [
     (["predict", "decode", "--model", "llama-3.1-8b", "--chip", "h100-sxm", "--set",
       "decode_bandwidth_efficiency=1.2"], "not a fraction"),
     (["compare", "decode", "--chips", "1"], "compare decode needs --model"),
-    (["compare", "training", "--params", "7e10"], "compare training needs --params and --tokens"),
+    (["compare", "training", "--params", "7e10"], "compare training needs --tokens and one of --params or --model"),
+    (["compare", "training", "--params", "7e10", "--model", "llama-3.1-70b", "--tokens", "2e12"],
+     "one of --params or --model"),
+    (["predict", "allreduce", "--system", "trn2.48xlarge", "--bytes", "inf"], "--bytes inf is not a finite number"),
+    (["predict", "checkpoint", "--system", "trn2.48xlarge", "--params", "nan"], "--params nan is not a finite number"),
     (["compare", "decode", "--model", "llama-3.1-8b", "--chips", "0"], "--chips 0 must be greater than 0"),
     (["compare", "decode", "--model", "nope-7b", "--chips", "1"], "unknown"),
 ]
@@ -167,3 +171,9 @@ def test_impossible_arguments_are_refused_in_one_line(capsys, argv, expected):
     assert expected in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
 
+
+
+def test_compare_training_takes_a_model(capsys):
+    by_model = _json(capsys, ["compare", "training", "--model", "llama-3.1-70b", "--tokens", "2e12", "--chips", "1024"])
+    by_params = _json(capsys, ["compare", "training", "--params", "70e9", "--tokens", "2e12", "--chips", "1024"])
+    assert by_model == by_params  # Llama 3.1 70B: 70e9 active parameters in data/workloads.csv
