@@ -74,16 +74,21 @@ def prepare_assets() -> list[Path]:
 
 def _execute_one(args) -> tuple[str, float]:
     """Execute one notebook into ``dst`` (a worker process; $STUDY_SCENARIO is already set)."""
+    import tempfile
     import time
 
     import nbformat
     from nbclient import NotebookClient
 
+    from .kernels import ipc_config
+
     src, dst, timeout = args
     t = time.perf_counter()
     nb = nbformat.read(src, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(Path(src).parent)}}).execute()
+    # IPC sockets in a private folder, not TCP: no open port, no "running over TCP without encryption"
+    with tempfile.TemporaryDirectory(prefix="nbk-") as sockets:
+        NotebookClient(nb, config=ipc_config(sockets), timeout=timeout, kernel_name="python3",
+                       record_timing=False, resources={"metadata": {"path": str(Path(src).parent)}}).execute()
     _normalise_metadata(nb)
     nbformat.write(nb, dst)
     return Path(src).name, time.perf_counter() - t

@@ -5,6 +5,10 @@
     python -m analysis notebooks execute   re-run notebooks in place so stored outputs are current
     python -m analysis predict training --params 70e9 --tokens 2e12 --chip a100-sxm-80gb [--chips N] [--mfu F]
     python -m analysis predict decode --model llama-3.1-70b --chip h100-sxm --chips 2 --precision fp8 --batch max --input 1000 --output 1000
+    python -m analysis predict allreduce --system trn2.48xlarge --bytes 140e9 [--systems K]
+    python -m analysis predict checkpoint --system trn2.48xlarge --systems 64 --model llama-3.1-70b
+    python -m analysis compare decode|training ...   every chip ranked by cost, with 90% intervals
+    (every predict and compare command takes --scenario F and --set NAME=VALUE, like ledger)
     python -m analysis fit [--out DIR]      fitted parameters with CIs, and leave-one-out errors
     python -m analysis validate [--out DIR] held-out errors of the fitted models beside naive baselines
     python -m analysis bench               time 10,000 Monte Carlo draws through every model
@@ -56,6 +60,9 @@ def _number(name: str, text: str, *, integer: bool = False, positive: bool = Tru
     except (TypeError, ValueError):
         raise StudyInputError("command line", f"--{name} '{text}' is not a number",
                               expected="a number such as 70e9") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise StudyInputError("command line", f"--{name} {text} is not a finite number",
+                              expected="a finite number such as 70e9")
     if integer and v != int(v):
         raise StudyInputError("command line", f"--{name} {text} is not a whole number", expected="an integer")
     if positive and not v > 0:
@@ -70,43 +77,141 @@ def _print_result(result: dict, fmt: str, keys: list[str]) -> None:
     if fmt == "json":
         print(json.dumps({k: result.get(k) for k in result}, indent=2, sort_keys=False, default=float))
         return
-    width = max(len(k) for k in result)
-    for k in keys + [k for k in result if k not in keys]:
+    shown = [k for k in keys if k in result]
+    width = max(len(k) for k in shown)
+    for k in shown:
         v = result.get(k)
         if isinstance(v, float):
             v = f"{v:,.6g}"
+        elif isinstance(v, list):
+            v = "; ".join(map(str, v)) or "-"
         print(f"{k:<{width}}  {v}")
+    rest = len(result) - len(shown)
+    if rest:
+        print(f"({rest} more fields with --format json)")
+
+
+def _inputs(args, extra: list[tuple[str, str, str]] = ()):
+    """(datasets, scenario, changed keys) with the scenario file's ``data:`` cells, every ``--set`` and
+    ``extra`` (name, value, origin) overrides applied (:func:`analysis.overrides.apply_all`)."""
+    from . import load_datasets, load_scenario
+    from .overrides import apply, apply_all, parse_sets
+
+    ds, sc, changed = apply_all(load_datasets(), load_scenario(getattr(args, "scenario", "") or None),
+                                parse_sets(getattr(args, "set", [])))
+    for name, value, origin in extra:
+        ds, sc, keys = apply(ds, sc, [(name, value)], origin=origin)
+        changed += keys
+    return ds, sc, list(dict.fromkeys(changed))
 
 
 def _cmd_predict_training(args) -> int:
-    from . import load_datasets, load_scenario
-    from .training import predict_training
+    from .whatif import training_run
 
-    ds, sc = load_datasets(), load_scenario(args.scenario or None)
-    r = predict_training(ds, params=_number("params", args.params), tokens=_number("tokens", args.tokens),
-                         chip_id=args.chip,
-                         chips=_number("chips", args.chips, integer=True) if args.chips is not None else None,
-                         mfu=_number("mfu", args.mfu) if args.mfu is not None else None, scenario=sc)
-    if r.get("mfu") is not None and not 0 < r["mfu"] <= 1:
-        raise StudyInputError("command line", f"--mfu {r['mfu']} is not a fraction", expected="0 < mfu <= 1")
-    _print_result(r, args.format, ["chip_hours", "chip_hours_low", "chip_hours_high", "days", "days_low",
-                                   "days_high", "cost_usd", "cost_usd_low", "cost_usd_high", "mfu"])
+    extra = []
+    if args.mfu is not None:
+        mfu = _number("mfu", args.mfu)
+        if not 0 < mfu <= 1:
+            raise StudyInputError("command line", f"--mfu {args.mfu} is not a fraction", expected="0 < mfu <= 1")
+        extra.append(("training_mfu", args.mfu, "--mfu"))
+    ds, sc, _ = _inputs(args, extra)
+    r = training_run(ds, sc, params=_number("params", args.params), tokens=_number("tokens", args.tokens),
+                     chip_id=args.chip,
+                     chips=_number("chips", args.chips, integer=True) if args.chips is not None else None)
+    _print_result(r, args.format, ["chip_id", "chips", "chips_source", "peak_tflops", "chip_hours", "chip_hours_low",
+                                   "chip_hours_high", "days", "days_low", "days_high", "usd_per_chip_hour", "cost_usd",
+                                   "cost_usd_low", "cost_usd_high", "cost_usd_committed", "cost_note", "price_basis",
+                                   "price_source", "mfu", "mfu_basis", "mfu_source", "interval", "energy_j",
+                                   "electricity_usd"])
     return 0
 
 
 def _cmd_predict_decode(args) -> int:
-    from . import load_datasets, load_scenario
-    from .inference import predict_decode
+    from .whatif import decode_run
 
-    ds, sc = load_datasets(), load_scenario(args.scenario or None)
+    ds, sc, _ = _inputs(args)
     batch = "max" if str(args.batch).strip().lower() == "max" else _number("batch", args.batch, integer=True)
-    r = predict_decode(ds, sc, model_id=args.model, chip_id=args.chip,
-                       chips=_number("chips", args.chips, integer=True), batch=batch,
-                       input_tokens=_number("input", args.input, integer=True),
-                       output_tokens=_number("output", args.output, integer=True),
-                       precision=args.precision, kv_precision=args.kv_precision)
-    _print_result(r, args.format, ["tokens_per_s", "tokens_per_s_low", "tokens_per_s_high", "batch", "ms_per_token",
-                                   "ttft_ms", "usd_per_million_tokens"])
+    r = decode_run(ds, sc, model_id=args.model, chip_id=args.chip,
+                   chips=_number("chips", args.chips, integer=True), batch=batch,
+                   input_tokens=_number("input", args.input, integer=True),
+                   output_tokens=_number("output", args.output, integer=True),
+                   precision=args.precision, kv_precision=args.kv_precision)
+    _print_result(r, args.format, ["model_id", "chip_id", "chips", "precision", "batch", "batch_rule", "tokens_per_s",
+                                   "tokens_per_s_low", "tokens_per_s_high", "ms_per_token", "ttft_ms",
+                                   "usd_per_million_tokens", "usd_per_million_tokens_low",
+                                   "usd_per_million_tokens_high", "usd_per_chip_hour", "price_basis", "price_source",
+                                   "bound", "decode_efficiency", "efficiency_basis", "fit_scope", "interval", "notes"])
+    return 0
+
+
+def _cmd_predict_allreduce(args) -> int:
+    from .whatif import allreduce_run
+
+    ds, sc, _ = _inputs(args)
+    r = allreduce_run(ds, sc, args.system, _number("bytes", args.bytes),
+                      systems=_number("systems", args.systems, integer=True))
+    _print_result(r, args.format, ["system_id", "systems", "chips", "message_bytes", "allreduce_s", "allreduce_s_low",
+                                   "allreduce_s_high", "topology", "intra_algorithm", "intra_bytes_s_per_chip",
+                                   "inter_bytes_s_per_chip", "network_alpha_us", "network_efficiency", "interval"])
+    return 0
+
+
+def _cmd_predict_checkpoint(args) -> int:
+    from .whatif import checkpoint_run
+
+    ds, sc, _ = _inputs(args)
+    r = checkpoint_run(ds, sc, args.system, params=_number("params", args.params) if args.params else None,
+                       model_id=args.model or None, systems=_number("systems", args.systems, integer=True),
+                       contents=args.contents)
+    _print_result(r, args.format, ["system_id", "systems", "chips", "params", "contents", "checkpoint_bytes",
+                                   "write_s", "write_s_low", "write_s_high", "job_mtbf_h", "job_mtbf_h_low",
+                                   "job_mtbf_h_high", "young_interval_min", "young_interval_min_low",
+                                   "young_interval_min_high", "daly_interval_min", "wasted_fraction",
+                                   "wasted_fraction_low", "wasted_fraction_high", "interval"])
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from .whatif import compare_decode, compare_training
+
+    ds, sc, _ = _inputs(args)
+    if args.kind == "decode":
+        if not args.model:
+            raise StudyInputError("command line", "compare decode needs --model", expected="--model ID from data/workloads.csv")
+        batch = "max" if str(args.batch).strip().lower() == "max" else _number("batch", args.batch, integer=True)
+        table, skipped = compare_decode(ds, sc, args.model, _number("chips", args.chips, integer=True), batch,
+                                        _number("input", args.input, integer=True),
+                                        _number("output", args.output, integer=True), precision=args.precision)
+        what = f"{args.model} on {args.chips} chip(s), {args.precision}, batch {args.batch}: USD per million tokens"
+    else:
+        if not ((args.params or args.model) and args.tokens) or (args.params and args.model):
+            raise StudyInputError("command line", "compare training needs --tokens and one of --params or --model",
+                                  expected="e.g. --params 70e9 --tokens 2e12, or --model llama-3.1-70b --tokens 15e12")
+        if args.model:
+            from .workloads import transformer
+
+            params, label = transformer(ds, args.model).params_active, f"{args.model} (active parameters)"
+        else:
+            params, label = _number("params", args.params), f"{args.params} parameters"
+        table, skipped = compare_training(ds, sc, params, _number("tokens", args.tokens),
+                                          _number("chips", args.chips, integer=True))
+        what = f"{label} on {args.tokens} tokens, {args.chips} chips: training cost in USD"
+    if args.format == "json":
+        print(json.dumps({"ranked": table.to_dict("records"), "skipped": skipped.to_dict("records")}, indent=1,
+                         default=float))
+    elif args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+    else:
+        with pd.option_context("display.width", 250, "display.max_colwidth", 80):
+            print(f"cheapest first: {what} (90% interval low-high)")
+            print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}") if not table.empty else "(none)")
+            if not skipped.empty:
+                print(f"\nnot ranked ({len(skipped)}):")
+                print(skipped.to_string(index=False))
     return 0
 
 
@@ -149,6 +254,12 @@ def _ledger_inputs(args):
     from .overrides import parse_sets
 
     return load_scenario(args.scenario or None), parse_sets(args.set)
+
+
+def _add_overrides(p) -> None:
+    p.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override an assumption, or a dataset cell as table.row.field=value (repeatable)")
 
 
 def _cmd_ledger(args) -> int:
@@ -222,7 +333,9 @@ def _cmd_figures(args) -> int:
     from . import figures
     from .study import load_study
 
-    paths = figures.export_all(args.out, load_study(args.scenario or None))
+    from .overrides import parse_sets
+
+    paths = figures.export_all(args.out, load_study(args.scenario or None, parse_sets(args.set)))
     for p in paths:
         print(f"wrote {p}")
     return 0
@@ -251,8 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--tokens", required=True, help="training tokens, e.g. 2e12")
     tr.add_argument("--chip", required=True, help="chip id, e.g. trainium2")
     tr.add_argument("--chips", default=None, help="number of chips (default: see the command's output)")
-    tr.add_argument("--mfu", default=None, help="model FLOPs utilisation, 0-1 (default: fitted)")
-    tr.add_argument("--scenario", default="", help="scenario YAML")
+    tr.add_argument("--mfu", default=None,
+                    help="your model FLOPs utilisation, 0-1 (default: the fitted model; same as --set training_mfu=F)")
+    _add_overrides(tr)
     tr.add_argument("--format", choices=["table", "json"], default="table")
     tr.set_defaults(func=_cmd_predict_training)
     de = psub.add_parser("decode", help="decode throughput, latency, TTFT and cost per token")
@@ -266,9 +380,41 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--kv-precision", choices=["bf16", "fp8"], default=None, help="KV cache precision")
     de.add_argument("--input", default="1024", help="prompt tokens")
     de.add_argument("--output", default="1024", help="generated tokens")
-    de.add_argument("--scenario", default="", help="scenario YAML")
+    _add_overrides(de)
     de.add_argument("--format", choices=["table", "json"], default="table")
     de.set_defaults(func=_cmd_predict_decode)
+    ar = psub.add_parser("allreduce", help="time to all-reduce a gradient on a named system")
+    ar.add_argument("--system", required=True, help="system id from data/systems.csv, e.g. trn2.48xlarge")
+    ar.add_argument("--bytes", required=True, help="gradient bytes per chip, e.g. 140e9 (70B in BF16)")
+    ar.add_argument("--systems", default="1", help="systems taking part (default 1: inside one system)")
+    _add_overrides(ar)
+    ar.add_argument("--format", choices=["table", "json"], default="table")
+    ar.set_defaults(func=_cmd_predict_allreduce)
+    cp = psub.add_parser("checkpoint", help="checkpoint size, write time and the Young-Daly interval")
+    cp.add_argument("--system", required=True, help="system id from data/systems.csv")
+    cp.add_argument("--systems", default="1", help="systems in the job (default 1)")
+    cp.add_argument("--params", default="", help="parameters, e.g. 70e9 (or --model)")
+    cp.add_argument("--model", default="", help="model id from data/workloads.csv (its total parameters)")
+    cp.add_argument("--contents", choices=["full", "optimizer", "weights"], default="full",
+                    help="full: weights + FP32 master + Adam (14 B/param); optimizer: 12; weights: 2")
+    _add_overrides(cp)
+    cp.add_argument("--format", choices=["table", "json"], default="table")
+    cp.set_defaults(func=_cmd_predict_checkpoint)
+
+    cmp_ = sub.add_parser("compare", help="which chip is cheapest: a ranked table with 90% intervals")
+    cmp_.add_argument("kind", choices=["decode", "training"], help="per million tokens served, or per training run")
+    cmp_.add_argument("--model", default="",
+                      help="model id from data/workloads.csv (training: its active parameters, instead of --params)")
+    cmp_.add_argument("--chips", default="8", help="chips per replica (decode) or in the run (training); default 8")
+    cmp_.add_argument("--batch", default="max", help="decode: concurrent sequences or 'max' (default)")
+    cmp_.add_argument("--precision", choices=["bf16", "fp8", "fp4"], default="bf16", help="decode precision")
+    cmp_.add_argument("--input", default="1024", help="decode: prompt tokens")
+    cmp_.add_argument("--output", default="1024", help="decode: generated tokens")
+    cmp_.add_argument("--params", default="", help="training: active parameters, e.g. 70e9")
+    cmp_.add_argument("--tokens", default="", help="training: tokens, e.g. 2e12")
+    _add_overrides(cmp_)
+    cmp_.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    cmp_.set_defaults(func=_cmd_compare)
 
     led = sub.add_parser("ledger", help="every claim rebuilt with an interval and a verdict")
     led.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
@@ -290,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     figs = sub.add_parser("figures", help="write every figure of the book as PNG and SVG")
     figs.add_argument("--out", default="figures", help="output folder (default: figures/)")
-    figs.add_argument("--scenario", default="", help="scenario YAML (default: baseline)")
+    _add_overrides(figs)
     figs.set_defaults(func=_cmd_figures)
 
     fit = sub.add_parser("fit", help="write fitted parameters and leave-one-out errors")

@@ -29,7 +29,8 @@ def chip_hour_price_options(ds, chip_id: str, pricing: str = "on_demand"):
     sp = ds.system_params
     price = sp[(sp.metric == PRICING_METRICS[pricing]) & sp.system_id.isin(systems)]
     chips = sp[(sp.metric == "chips")].set_index("system_id").value_canonical
-    out = price[["system_id", "value_canonical", "as_of", "source_id"]].rename(
+    cols = ["system_id", "value_canonical", "as_of", "source_id"] + (["basis"] if "basis" in price.columns else [])
+    out = price[cols].rename(
         columns={"value_canonical": "usd_per_hour"})
     out["chips"] = out.system_id.map(chips)
     out["usd_per_chip_hour"] = out.usd_per_hour / out.chips
@@ -56,7 +57,8 @@ def listed_chip_hour_price(ds, chip_id: str, preference=PRICE_PREFERENCE) -> dic
     """The first listed chip-hour price in ``preference`` order, with what it is.
 
     On-demand where AWS lists one; otherwise an EC2 Capacity Block price (Trainium2 has no
-    public on-demand price). Returns usd_per_chip_hour, pricing, system_id, as_of, source_id.
+    public on-demand price). Returns usd_per_chip_hour, pricing, system_id, as_of, source_id and
+    basis (``user``/``scenario`` for a user's own price, with the origin as source_id).
     """
     key = ("listed_chip_hour_price", chip_id, tuple(preference))
     if key in getattr(ds, "cache", {}):
@@ -67,7 +69,8 @@ def listed_chip_hour_price(ds, chip_id: str, preference=PRICE_PREFERENCE) -> dic
         if not opts.empty:
             r = opts.iloc[0]
             out = dict(usd_per_chip_hour=float(r.usd_per_chip_hour), pricing=pricing,
-                       system_id=str(r.system_id), as_of=str(r.as_of), source_id=str(r.source_id))
+                       system_id=str(r.system_id), as_of=str(r.as_of), source_id=str(r.source_id),
+                       basis=str(getattr(r, "basis", "")))
             if hasattr(ds, "cache"):
                 ds.cache[key] = dict(out)
             return out

@@ -118,16 +118,25 @@ class Datasets:
         return str(self.cache[ck][(table, metric)])
 
 
+#: ``ds.cache`` key of the Datasets a what-if's fits are calibrated on (see analysis.overrides)
+CALIBRATION_KEY = "calibrated_on"
+
+
 def memo_on_datasets(fn):
-    """Cache ``fn(ds)`` on the Datasets object itself (fits are pure functions of the tables)."""
+    """Cache ``fn(ds)`` on the Datasets object itself (fits are pure functions of the tables).
+
+    A Datasets made by a what-if override of specs, prices or workloads (analysis.overrides) names
+    the Datasets it derives from in ``ds.cache[CALIBRATION_KEY]``: the fits are then those of that
+    one, the models staying calibrated on the published measurements."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(ds, *args):
+        src = ds.cache.get(CALIBRATION_KEY, ds)
         key = (fn.__module__, fn.__qualname__, args)
-        if key not in ds.cache:
-            ds.cache[key] = fn(ds, *args)
-        return ds.cache[key]
+        if key not in src.cache:
+            src.cache[key] = fn(src, *args)
+        return src.cache[key]
 
     return wrapper
 

@@ -176,7 +176,7 @@ def predict_decode(ds, scenario, model_id: str, chip_id: str, chips, batch, inpu
                    decode_eff=None, *, precision: str = "bf16", kv_precision: str | None = None,
                    intervals: bool = True, fit: dict | None = None,
                    kv_memory_fraction: float = rf.KV_MEMORY_FRACTION, batch_cap=None,
-                   n_draws: int = INTERVAL_DRAWS, seed: int = DEFAULT_SEED) -> dict:
+                   n_draws: int = INTERVAL_DRAWS, seed: int = DEFAULT_SEED, prefill_compute_eff=None) -> dict:
     """Throughput, latency, first-token time, cost and energy of ``model_id`` on ``chips`` x
     ``chip_id`` (tensor parallel) serving ``batch`` requests of ``input_tokens`` in and
     ``output_tokens`` out (:func:`analysis.roofline.serving_times`).
@@ -186,7 +186,8 @@ def predict_decode(ds, scenario, model_id: str, chip_id: str, chips, batch, inpu
     (bf16, fp8, fp4) sets the weight bytes, the peak (the chip's ``<precision>_dense_tflops``; a
     chip without one refuses) and the default KV precision. The serving parameters are the chip
     family's fit (``fit`` overrides it; ``decode_eff`` overrides its memory efficiency, arrays
-    allowed for Monte Carlo draws). tokens_per_s is generated tokens per second over the whole run,
+    allowed for Monte Carlo draws; ``prefill_compute_eff`` likewise the prefill's compute
+    efficiency, a fraction of the peak at ``precision``). tokens_per_s is generated tokens per second over the whole run,
     prefill included; ms_per_token the mean time between tokens after the first. With
     ``intervals`` (and scalar inputs), each of tokens_per_s, ms_per_token, ttft_ms,
     usd_per_million_tokens and j_per_token gets a 90% prediction interval <key>_low/<key>_high:
@@ -257,9 +258,12 @@ def predict_decode(ds, scenario, model_id: str, chip_id: str, chips, batch, inpu
     shape = rf.request_shape(model, batch, input_tokens, chips, wb, kvb)
     spec = dict(peak_tflops=peak, bandwidth_gb_s=bw, link_bytes_s=link, c_alpha=c_alpha, c_beta=c_beta)
 
+    if prefill_compute_eff is not None and np.any(~(np.asarray(prefill_compute_eff, float) > 0)):
+        raise _arg_error("prefill-eff", f"prefill compute efficiency {prefill_compute_eff}", "a number > 0")
+
     def run(values, memory_eff=None):
         return rf.serving_times_at(values, shape, batch, input_tokens, output_tokens, chips, **spec, gemm_eff=gemm,
-                                   stream_eff=me_stream, memory_eff=memory_eff)
+                                   stream_eff=me_stream, memory_eff=memory_eff, prefill_compute_eff=prefill_compute_eff)
 
     t = run(vals, memory_eff=me_decode)
     tps, ms_tok, first = t["tokens_per_s"], t["ms_per_token"], t["ttft_ms"]
@@ -307,7 +311,9 @@ def predict_decode(ds, scenario, model_id: str, chip_id: str, chips, batch, inpu
            "serving_parameters": {k: float(v) for k, v in zip(rf.SERVING_PARAMS, vals)},
            "topology": topology, "fit_scope": scope, "notes": notes}
     scalar_inputs = all(np.size(v) == 1 for v in (wb, kvb, util, me_decode))
-    if intervals and decode_eff is None and scalar_inputs:
+    if prefill_compute_eff is not None:
+        res["prefill_compute_efficiency"] = out(prefill_compute_eff)
+    if intervals and decode_eff is None and prefill_compute_eff is None and scalar_inputs:
         td = run(list(np.exp(_draw_thetas(fit, n_draws, seed)).T))
         s = fit.get("sigma_loo", sigma_loo(ds, scope))
         eps = np.random.default_rng(seed + 1).normal(0.0, s, n_draws)

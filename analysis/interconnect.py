@@ -228,6 +228,35 @@ def fat_tree_all_reduce_s(message_bytes, chips, bandwidth_bytes_s, alpha_s, *, a
     return FAT_TREE_ALGORITHMS[algorithm](message_bytes, chips, bandwidth_bytes_s, alpha_s)
 
 
+def hierarchical_all_reduce_s(message_bytes, chips_per_system, systems, intra_bandwidth_bytes_s,
+                              inter_bandwidth_bytes_s, alpha_s, intra_c_alpha, intra_c_beta):
+    """All-reduce of an n-byte buffer over K systems of p chips each (Thakur et al. 2005's
+    hierarchical scheme, as NCCL and the Neuron runtime run it):
+
+        T = [c_alpha alpha + c_beta n / B_in]  +  [2 (K-1) alpha + 2 (K-1)/K (n/p) / B_out]
+
+    The first bracket is the scale-up all-reduce inside a system (reduce-scatter then all-gather;
+    (c_alpha, c_beta) of its topology, e.g. (2 ceil(log2 p), 2 (p-1)/p) for a switch, see
+    :func:`analysis.roofline.allreduce_coefficients`), at each chip's scale-up send rate B_in. The
+    second is a ring all-reduce across the K systems of each chip's 1/p shard, every chip in its own
+    ring, at its share of the scale-out (EFA) rate B_out (:func:`efa_per_chip_bytes_s`). K = 1 drops
+    it; p = 1 drops the first. Rates in bytes/s per chip per direction, alpha in seconds.
+    """
+    f = "hierarchical_all_reduce_s"
+    n = _check_nonnegative(f, "message_bytes", message_bytes)
+    p = _check_chips(f, chips_per_system, minimum=1)
+    k = _check_chips(f, systems, minimum=1)
+    a = _check_nonnegative(f, "alpha_s", alpha_s)
+    ca = _check_nonnegative(f, "intra_c_alpha", intra_c_alpha)
+    cb = _check_nonnegative(f, "intra_c_beta", intra_c_beta)
+    intra = ca * a + (cb * n / _check_positive(f, "intra_bandwidth_bytes_s", intra_bandwidth_bytes_s)
+                      if np.any(cb > 0) else 0.0 * n)
+    if np.all(k == 1):
+        return intra
+    b_out = _check_positive(f, "inter_bandwidth_bytes_s", inter_bandwidth_bytes_s)
+    return intra + 2.0 * (k - 1.0) * a + 2.0 * (k - 1.0) / k * (n / p) / b_out
+
+
 # --- graphs -----------------------------------------------------------------------------------
 
 def ring_graph(chips: int) -> nx.Graph:

@@ -513,17 +513,19 @@ def serving_prior(stream_eff: float) -> np.ndarray:
 
 
 def serving_times_at(values, shape: dict, batch, input_tokens, output_tokens, chips, *, peak_tflops,
-                     bandwidth_gb_s, link_bytes_s, c_alpha, c_beta, gemm_eff, stream_eff, memory_eff=None) -> dict:
+                     bandwidth_gb_s, link_bytes_s, c_alpha, c_beta, gemm_eff, stream_eff, memory_eff=None,
+                     prefill_compute_eff=None) -> dict:
     """:func:`serving_times` at fitted parameter values (SERVING_PARAMS order; arrays of draws
     broadcast): compute efficiency = min(kappa x GEMM efficiency, 1), link rate x the all-reduce
     bandwidth efficiency, prefill weight read at the STREAM efficiency. ``memory_eff`` overrides
-    the decode memory efficiency."""
+    the decode memory efficiency, ``prefill_compute_eff`` the prefill's compute efficiency."""
     e_m, kappa, alpha, eta, t0, ts = values
     return serving_times(shape, batch, input_tokens, output_tokens, chips, peak_tflops=peak_tflops,
                          bandwidth_gb_s=bandwidth_gb_s, link_bytes_s=np.asarray(link_bytes_s, dtype=float) * eta,
                          c_alpha=c_alpha, c_beta=c_beta, memory_eff=e_m if memory_eff is None else memory_eff,
                          compute_eff=np.minimum(kappa * np.asarray(gemm_eff, dtype=float), 1.0), alpha_s=alpha,
-                         overhead_s=t0, seq_overhead_s=ts, prefill_memory_eff=stream_eff)
+                         overhead_s=t0, seq_overhead_s=ts, prefill_memory_eff=stream_eff,
+                         prefill_compute_eff=prefill_compute_eff)
 
 
 class ServingPoints:

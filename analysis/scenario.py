@@ -41,6 +41,13 @@ class Assumption:
     unit: str
     rationale: str
     source: str
+    #: who set it, when not the baseline: the scenario file (relative path) or "--set"
+    origin: str = ""
+
+    @property
+    def basis(self) -> str:
+        """'assumption' (the baseline's), 'scenario' (a scenario file's) or 'user' (--set / an option)."""
+        return "assumption" if not self.origin else ("user" if self.origin.startswith("--") else "scenario")
 
 
 @dataclass(frozen=True)
@@ -188,9 +195,10 @@ def load_scenario(path: Path | str | None = None, *, baseline: Path | str = BASE
             rationale, source = b.rationale, b.source
         a = Assumption(name, value, low, high, b.unit, rationale, source)
         _check_assumption(path, a)
-        merged[name] = a
         if (a.value, a.low, a.high) != (b.value, b.low, b.high):
             changed.append(name)
+            a = Assumption(name, value, low, high, b.unit, rationale, source, origin=rel(path))
+        merged[name] = a
     data = doc.get("data") or {}
     if not isinstance(data, dict):
         raise StudyInputError(rel(path), "'data' is not a mapping", line=_line_of(path, "data"),

@@ -18,6 +18,8 @@ class Study:
     ds: Datasets
     sc: Scenario
     changed: list[str]
+    #: the --set items applied on top of the scenario, as (name, value) pairs
+    sets: tuple = ()
     _rows: list | None = field(default=None, repr=False)
 
     @property
@@ -38,7 +40,8 @@ class Study:
             files = ([p for p in DATA_DIR.glob("*") if p.is_file()] + list(REBUILD_DIR.glob("*.yaml"))
                      + [BASELINE_SCENARIO])
             key = diskcache.files_digest(files + ([self.sc.path] if self.sc.path else []))
-            key = hashlib.sha256(f"{key}|{sorted(self.sc.data)!r}|{self.changed!r}".encode()).hexdigest()
+            key = hashlib.sha256(f"{key}|{sorted(self.sc.data)!r}|{self.changed!r}|{list(self.sets)!r}".encode()
+                                 ).hexdigest()
             self._rows = diskcache.get("ledger", key)
             if self._rows is None:
                 self._rows = build_ledger(ds=self.ds, scenario=self.sc)
@@ -51,16 +54,13 @@ class Study:
         return to_frame(self.ledger_rows())
 
 
-def load_study(scenario_path: str | Path | None = None) -> Study:
-    """Datasets and scenario with the scenario's data cells applied; ``changed`` lists what differs."""
-    from .overrides import apply
+def load_study(scenario_path: str | Path | None = None, sets=None) -> Study:
+    """Datasets and scenario with the scenario's data cells, then ``sets`` (--set items as (name, value)
+    pairs), applied; ``changed`` lists what differs."""
+    from .overrides import apply_all
 
-    ds, sc = load_datasets(), load_scenario(scenario_path)
-    changed = [f"assumption.{n}" for n in sc.changed]
-    if sc.data:
-        ds, sc, keys = apply(ds, sc, list(sc.data))
-        changed += keys
-    return Study(ds=ds, sc=sc, changed=list(dict.fromkeys(changed)))
+    ds, sc, changed = apply_all(load_datasets(), load_scenario(scenario_path), sets)
+    return Study(ds=ds, sc=sc, changed=changed, sets=tuple(tuple(x) for x in sets or ()))
 
 
 def scenario_summary(scenario_path: str | Path | None) -> tuple[str, list[str]]:

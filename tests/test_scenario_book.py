@@ -2,11 +2,13 @@
 verdicts exactly where `python -m analysis ledger --diff` says they change, and nowhere else."""
 import html
 import re
+import tempfile
 
 import nbformat
 import papermill
 import pytest
 
+from analysis.kernels import ipc_config
 from analysis.ledger import build_ledger, diff, make_ledger
 from analysis.paths import NOTEBOOK_DIR, REPO
 from analysis.scenario import load_scenario
@@ -37,9 +39,10 @@ def runs(tmp_path_factory):
     nb = {}
     for name, param in (("baseline", None), ("example", str(EXAMPLE))):
         target = out / f"A1_{name}.ipynb"
-        papermill.execute_notebook(str(NOTEBOOK_DIR / "A1_ledger.ipynb"), str(target),
-                                   parameters={"scenario": param}, kernel_name="python3", progress_bar=False,
-                                   cwd=str(NOTEBOOK_DIR))
+        with tempfile.TemporaryDirectory(prefix="nbk-") as sockets:  # IPC kernel: no TCP warning
+            papermill.execute_notebook(str(NOTEBOOK_DIR / "A1_ledger.ipynb"), str(target),
+                                       parameters={"scenario": param}, kernel_name="python3", progress_bar=False,
+                                       cwd=str(NOTEBOOK_DIR), config=ipc_config(sockets))
         nb[name] = _ledger_cells(nbformat.read(target, as_version=4))
     return nb
 

@@ -32,17 +32,13 @@ CHECK_KEYS = ["label", "against", "effective", "better", "horizon", "outcome", "
 def make_ledger(ds=None, scenario=None, sets=None, n: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED):
     """(Ledger, changed input keys) for the datasets/scenario with ``--set`` overrides applied."""
     from .. import load_datasets, load_scenario
-    from ..overrides import apply
+    from ..overrides import apply_all
 
     ds = ds if ds is not None else load_datasets()
     scenario = scenario if scenario is not None else load_scenario()
-    changed = [f"assumption.{n_}" for n_ in scenario.changed]
-    sets = list(scenario.data) + list(sets or [])  # a scenario file's data cells, then --set
-    if sets:
-        ds, scenario, keys = apply(ds, scenario, sets)
-        changed += keys
+    ds, scenario, changed = apply_all(ds, scenario, sets)  # a scenario file's data cells, then --set
     specs = load_specs(ds.claims.claim_id)
-    return Ledger(ds, scenario, specs, n=n, seed=seed), list(dict.fromkeys(changed))
+    return Ledger(ds, scenario, specs, n=n, seed=seed), changed
 
 
 def build_ledger(ds=None, scenario=None, sets=None, only: str | None = None, n: int = DEFAULT_DRAWS,

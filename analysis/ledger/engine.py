@@ -25,6 +25,7 @@ from .. import units
 from .. import workloads as wl
 from ..errors import StudyInputError
 from ..montecarlo import DEFAULT_DRAWS, DEFAULT_SEED, draw_assumptions
+from ..whatif import BASE_FLOPS_PER_PARAM_TOKEN, user_assumption
 from .rules import (AS_OF, FAVOUR, agrees_numeric, check_outcome, check_verdict, claim_band, combine,  # noqa: F401
                     decimal_year, directional_outcome, effective_class, forecast_due, horizon_date)
 from .specs import RebuildSpec
@@ -124,7 +125,9 @@ class Namespace:
     def a(self, name):
         v = self.scenario.value(name)
         asm = self.L.scenario[name]
-        self._record(f"assumption.{name}", asm.value, asm.unit, f"assumption [{asm.low:g}, {asm.high:g}]", asm.source)
+        # a user's value (scenario file or --set) is labelled as theirs: basis scenario/user, source the origin
+        self._record(f"assumption.{name}", asm.value, asm.unit, f"{asm.basis} [{asm.low:g}, {asm.high:g}]",
+                     asm.origin or asm.source)
         return v
 
     def model(self, model_id):
@@ -198,16 +201,28 @@ class Namespace:
             self.price(chip)
         except StudyInputError:
             pass
+        # a user's decode / prefill efficiency (scenario or --set) replaces the fitted one (analysis.whatif)
+        de = self.a("decode_bandwidth_efficiency") if user_assumption(self.L.scenario, "decode_bandwidth_efficiency") \
+            is not None else None
+        pe = self.a("prefill_compute_efficiency") if user_assumption(self.L.scenario, "prefill_compute_efficiency") \
+            is not None else None
         res = inference.predict_decode(self.L.ds, self.scenario, model_id, chip, chips, batch, input_tokens,
-                                       output_tokens, precision=precision)
+                                       output_tokens, decode_eff=de, precision=precision, prefill_compute_eff=pe)
         return self._with_model_error(res, "tokens_per_s", ("tokens_per_s",))
 
     def predict_training(self, params, tokens, chip, chips=None, mfu=None):
+        """:func:`analysis.training.predict_training`; a user's ``training_mfu`` (scenario or --set)
+        replaces the fitted chip-hours model, at flops_per_param_token_training FLOPs per parameter-token."""
         self._chip_inputs(chip, ("bf16_dense_tflops", "tdp_w"))
         try:
             self.price(chip)
         except StudyInputError:
             pass
+        if mfu is None and user_assumption(self.L.scenario, "training_mfu") is not None:
+            mfu = self.a("training_mfu")  # the user's MFU replaces the fitted chip-hours model (analysis.whatif)
+        k = self.L.scenario["flops_per_param_token_training"].value / BASE_FLOPS_PER_PARAM_TOKEN
+        if mfu is not None and k != 1.0:  # k N D FLOPs at the stated MFU: predict_training counts 6 N D
+            params = params * k
         res = training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu, scenario=self.scenario)
         return self._with_model_error(res, "chip_hours", ("chip_hours", "days", "cost_usd", "cost_usd_committed",
                                                           "energy_j"))
@@ -259,7 +274,10 @@ class Namespace:
     def eff(self, chip, kind):
         """The fitted ``kind`` efficiency of ``chip`` (:func:`analysis.roofline.efficiency`). In the Monte
         Carlo pass each draw is multiplied by exp(s z), s the leave-one-out rms log error of the serving
-        fit the chip uses (:func:`analysis.inference.sigma_loo`), clipped at 1."""
+        fit the chip uses (:func:`analysis.inference.sigma_loo`), clipped at 1. Kind 'decode' returns the
+        user's ``decode_bandwidth_efficiency`` (its draws) instead when a scenario or --set states one."""
+        if kind == "decode" and user_assumption(self.L.scenario, "decode_bandwidth_efficiency") is not None:
+            return self.a("decode_bandwidth_efficiency")  # the user's, in place of the fitted one
         v = roofline.efficiency(self.L.ds, chip, kind)
         self._record(f"fit.{kind}_efficiency.{chip}", float(np.asarray(v).mean()), "dimensionless", "derived",
                      "results/fitted_parameters.csv")
@@ -269,7 +287,10 @@ class Namespace:
     def mfu(self, chip):
         """The fitted MFU of ``chip`` (:func:`analysis.training.fitted_mfu`). In the Monte Carlo pass each
         draw is divided by exp(sigma z), sigma from the 90% prediction interval of the chip-hours model
-        for the reference run (70B dense, 20 tokens per parameter) on this chip."""
+        for the reference run (70B dense, 20 tokens per parameter) on this chip. When a scenario or --set
+        states ``training_mfu``, that assumption (its draws) is returned instead (analysis.whatif)."""
+        if user_assumption(self.L.scenario, "training_mfu") is not None:
+            return self.a("training_mfu")  # the user's MFU, in place of the fitted one
         v = training.fitted_mfu(self.L.ds, chip)
         val = v[0] if isinstance(v, tuple) else v
         self._record(f"fit.mfu.{chip}", float(np.asarray(val).mean()), "dimensionless", "derived",
