@@ -40,6 +40,8 @@ MEASUREMENT_UNITS = {
     "server_tokens_per_s": "token/s", "allreduce_busbw_gb_s": "GB/s", "ttft_ms": "ms",
     "ms_per_token": "ms",
 }
+#: frictionless's note on a foreign-key error: field, value(s), referenced table and field.
+_FK_NOTE = re.compile(r'for "([^"]+)": values "(.*)" not found in the lookup table "([^"]+)" as "([^"]+)"')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -206,28 +208,125 @@ def _read_descriptor(data_dir: Path) -> dict:
     return descriptor
 
 
-def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError]:
-    """Run frictionless over the package and translate its report."""
-    from frictionless import Package, system
+#: The byte-order mark Excel writes at the start of a "CSV UTF-8" file.
+_BOM = "\ufeff"
 
+
+def csv_text(path: Path) -> str:
+    """A CSV file's text as the study reads it: UTF-8, an optional byte-order mark dropped and
+    Windows line ends (CRLF) read as ``\n``, so a file saved by Excel is the same table.
+
+    StudyInputError (one line naming the file) for anything else: another encoding (latin-1...),
+    or a carriage return that does not end a line.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise StudyInputError(rel(path), f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded; "
+                              "the file is probably latin-1 or Windows-1252)", line=line,
+                              expected="UTF-8 (in Excel: Save As 'CSV UTF-8 (Comma delimited)')") from None
+    text = text.removeprefix(_BOM).replace("\r\n", "\n")
+    if "\r" in text:
+        line = text[: text.index("\r")].count("\n") + 1
+        raise StudyInputError(rel(path), "carriage return inside a line", line=line,
+                              expected="line ends \\n or \\r\\n and no line breaks inside cells")
+    return text
+
+
+def _header_error(path: Path, text: str, labels: list[str]) -> StudyInputError | None:
+    """One error for a file whose header is not the schema's: empty, not comma-separated, or with
+    missing, renamed or extra columns (reported before anything else, so that the rows of a file
+    with a bad header do not each produce an error)."""
+    import csv
+    import io
+
+    from .errors import nearest
+
+    expected = "header " + ",".join(labels)
+    first = text.split("\n", 1)[0]
+    if not first.strip():
+        return StudyInputError(rel(path), "the file is empty" if not text.strip() else "the first line is empty",
+                               line=1, expected=expected)
+    header = next(csv.reader(io.StringIO(first)))
+    if header == labels:
+        return None
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sep in first:
+            return StudyInputError(rel(path), f"bad header: the columns are separated by {name}", line=1,
+                                   expected=f"comma-separated values ({expected}); in Excel save as "
+                                            "'CSV UTF-8 (Comma delimited)' with ',' as the list separator")
+    missing = [c for c in labels if c not in header]
+    extra = [c for c in header if c not in labels]
+    if extra and missing:
+        problem = "; ".join(f"column '{c}' is not in the schema ({nearest(c, missing)})" for c in extra)
+        problem += "; missing " + ", ".join(f"'{c}'" for c in missing)
+    elif missing:
+        problem = "missing column(s) " + ", ".join(f"'{c}'" for c in missing)
+    elif extra:
+        problem = "unknown column(s) " + ", ".join(f"'{c}'" for c in extra)
+    else:
+        problem = "the columns are in another order"
+    return StudyInputError(rel(path), f"bad header: {problem}", line=1, expected=expected)
+
+
+def _file_errors(data_dir: Path, descriptor: dict) -> tuple[list[StudyInputError], dict[str, str]]:
+    """(errors, text of each file) for what must hold before the cells can be read: each table's
+    file exists, is UTF-8, has the schema's header and at least one row."""
     errors: list[StudyInputError] = []
+    texts: dict[str, str] = {}
     for r in descriptor["resources"]:
         path = data_dir / r["path"]
         if not path.is_file():
             errors.append(StudyInputError(rel(path), "file not found",
                                           expected=f"the '{r['name']}' table described in datapackage.json"))
             continue
-        raw = path.read_bytes()
-        if b"\r" in raw:
-            errors.append(StudyInputError(rel(path), "carriage return found",
-                                          expected="Unix line ends (\\n) and no line breaks inside cells"))
+        try:
+            text = csv_text(path)
+        except StudyInputError as exc:
+            errors.append(exc)
+            continue
+        labels = [f["name"] for f in r["schema"]["fields"]]
+        err = _header_error(path, text, labels)
+        if err is None and not "".join(text.split("\n")[1:]).strip():
+            err = StudyInputError(rel(path), "the table has no rows", line=2,
+                                  expected=f"at least one row under the header {','.join(labels)}")
+        if err is not None:
+            errors.append(err)
+            continue
+        texts[r["name"]] = text
+    return errors, texts
+
+
+def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError]:
+    """Run frictionless over the package and translate its report.
+
+    Files must first pass :func:`_file_errors`; if one does not, only those problems are reported
+    (its rows, and the foreign keys pointing at it, would otherwise each add an error). Files with a
+    byte-order mark or Windows line ends are validated as normalised copies in a temporary folder.
+    """
+    import tempfile
+
+    from frictionless import Package, system
+
+    errors, texts = _file_errors(data_dir, descriptor)
     if errors:
         return errors
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with system.use_context(trusted=True):
-            package = Package(descriptor, basepath=str(data_dir))
-            report = package.validate()
+    with tempfile.TemporaryDirectory(prefix="study-data-") as tmp:
+        basepath = data_dir
+        paths = {r["name"]: data_dir / r["path"] for r in descriptor["resources"]}
+        if any(p.read_bytes() != texts[n].encode("utf-8") for n, p in paths.items()):
+            basepath = Path(tmp)
+            for r in descriptor["resources"]:
+                dst = basepath / r["path"]
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.write_text(texts[r["name"]], encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with system.use_context(trusted=True):
+                package = Package(descriptor, basepath=str(basepath))
+                report = package.validate()
     fields_by_res = {r["name"]: r["schema"] for r in descriptor["resources"]}
     for task in report.tasks:
         res_name = task.name
@@ -290,6 +389,14 @@ def _translate(err, path: str, schema: dict) -> StudyInputError:
         return StudyInputError(path, f"duplicate key ({err.note})", line=line, key=key,
                                field=fname or ",".join(pk), expected="unique " + ", ".join(pk))
     if etype == "foreign-key":
+        m = _FK_NOTE.search(err.note or "")
+        if m:
+            fld, value, table, target = m.groups()
+            target_file = str(Path(path).with_name(f"{table}.csv"))
+            hint = " (a new chip is one row there: see README 'Add your own chip')" if table == "chips" else ""
+            return StudyInputError(path, f"dangling reference: {fld} '{value}' is not declared in {target_file}",
+                                   line=line, key=key, field=fld,
+                                   expected=f"a {target} from {target_file}{hint}")
         return StudyInputError(path, f"dangling reference: {err.note}", line=line, key=key,
                                expected="an id that exists in the referenced table")
     if etype in ("incorrect-label", "missing-label", "extra-label", "blank-label", "duplicate-label"):
@@ -302,8 +409,10 @@ def _translate(err, path: str, schema: dict) -> StudyInputError:
 
 def _read_table(data_dir: Path, resource: dict) -> pd.DataFrame:
     """Read a validated CSV as text and convert typed fields exactly (empty -> missing)."""
-    df = pd.read_csv(data_dir / resource["path"], dtype=str, keep_default_na=False,
-                     na_values=[], encoding="utf-8")
+    import io
+
+    df = pd.read_csv(io.StringIO(csv_text(data_dir / resource["path"])), dtype=str, keep_default_na=False,
+                     na_values=[])
     for f in resource["schema"]["fields"]:
         col = f["name"]
         if f["type"] == "number":
@@ -383,6 +492,11 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
             errors.append(StudyInputError(p("metrics"), str(exc), line=line, key=row.metric,
                                           field="canonical_unit", expected="a unit pint can parse"))
 
+    errors.extend(_infinite_errors(data_dir, t))
+    # a system's chip count, for values given per chip (USD/chip/hour) in a per-system table
+    sp0 = t["system_params"]
+    chips_of = dict(zip(sp0[sp0.metric == "chips"].system_id, sp0[sp0.metric == "chips"].value))
+
     # long tables: metric defined, unit of the right dimension, canonical value
     for name, key_col in LONG_TABLES.items():
         df = t[name]
@@ -399,10 +513,17 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
                 conv.append(float("nan"))
                 continue
             try:
-                conv.append(float(units.convert(row.value, row.unit, target)))
+                conv.append(_canonical_value(name, row, target, chips_of))
             except units.UnitProblem as exc:
                 errors.append(StudyInputError(p(name), str(exc), line=line, key=key, field="unit",
                                               expected=f"a unit convertible to {target}"))
+                conv.append(float("nan"))
+            except _NoChipCount:
+                errors.append(StudyInputError(
+                    p(name), f"value given per chip ('{row.unit}') for a system without a 'chips' row",
+                    line=line, key=key, field="unit",
+                    expected=f"a {target} figure for the whole system, or a row "
+                             f"'{row[key_col]},chips,N,chip,...' in system_params.csv"))
                 conv.append(float("nan"))
         df["value_canonical"] = conv
 
@@ -428,6 +549,8 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
         if not any(e.file == p("measurements") and e.line == ln for e in errors) else float("nan")
         for ln, r in t["measurements"].iterrows()]
 
+    errors.extend(_above_peak_errors(p("measurements"), t))
+
     # market units parse
     for line, row in t["market"].iterrows():
         try:
@@ -450,6 +573,70 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
             errors.append(StudyInputError(p("workloads"), "more active than total parameters",
                                           line=line, key=f"model_id={row.model_id}",
                                           field="params_active", expected="params_active <= params_total"))
+    return errors
+
+
+class _NoChipCount(Exception):
+    """A per-chip value for a system whose chip count is not given."""
+
+
+def _canonical_value(table: str, row, target: str, chips_of: dict[str, float]) -> float:
+    """A long-table row's value in its metric's canonical unit.
+
+    A per-chip unit where the metric is per system ('USD/chip/hour' for the whole instance's
+    'USD/hour') is multiplied by the system's chip count: value = value_per_chip x chips (on a
+    p5.48xlarge with 8 chips, 6.88 USD/chip/hour is 55.04 USD/hour). In the hardware table every row
+    is per chip already, so 'TFLOPS/chip' is TFLOPS. Never read as per system (units.convert refuses).
+    """
+    if not units.per_chip(row.unit, target):
+        return float(units.convert(row.value, row.unit, target))
+    if table == "hardware":
+        chips = 1.0
+    elif row.system_id in chips_of:
+        chips = float(chips_of[row.system_id])
+    else:
+        raise _NoChipCount(row.system_id)
+    return float(units.convert(row.value * chips, f"({row.unit}) * chip", target))
+
+
+def _infinite_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:
+    """Every number cell finite: 'inf', 'nan' and overflowing numbers such as 1e999 are refused."""
+    import math
+
+    errors = []
+    for name, df in t.items():
+        for col in df.columns:
+            if not pd.api.types.is_float_dtype(df[col]):
+                continue
+            for line, v in df[col].items():
+                if not pd.isna(v) and not math.isfinite(v):
+                    errors.append(StudyInputError(rel(data_dir / f"{name}.csv"), f"value {v} is not a finite number",
+                                                  line=line, field=col,
+                                                  expected="a finite number (no inf, nan or overflow such as 1e999)"))
+    return errors
+
+
+#: a measured quantity and the chip peak it cannot exceed (both per chip, canonical units)
+PEAK_OF_MEASUREMENT = {"gemm_bf16_tflops": "bf16_dense_tflops", "gemm_fp8_tflops": "fp8_dense_tflops",
+                       "mem_bandwidth_gb_s": "mem_bandwidth_gb_s"}
+
+
+def _above_peak_errors(path: str, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:
+    """A per-chip measurement (GEMM TFLOPS, memory bandwidth) may not exceed its chip's peak:
+    achieved / peak <= 1 (the value is per chip, so ``chips`` does not enter)."""
+    hw = t["hardware"]
+    peaks = {(c, m): v for c, m, v in zip(hw.chip_id, hw.metric, hw.value_canonical)}
+    errors = []
+    for line, row in t["measurements"].iterrows():
+        metric = PEAK_OF_MEASUREMENT.get(row.quantity)
+        peak = peaks.get((row.chip_id, metric))
+        if metric and peak is not None and row.value_canonical > peak:
+            unit = MEASUREMENT_UNITS[row.quantity]
+            errors.append(StudyInputError(
+                path, f"{row.quantity} {row.value_canonical:g} {unit} exceeds {row.chip_id}'s peak "
+                      f"{metric} {peak:g} {unit} ({Path(path).with_name('hardware.csv')})", line=line,
+                key=f"measurement_id={row.measurement_id}", field="value",
+                expected=f"a per-chip value at most the peak {peak:g} {unit}"))
     return errors
 
 
