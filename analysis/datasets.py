@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import units
 from .errors import StudyInputError, StudyInputErrors
-from .paths import DATA_DIR, rel
+from . import paths
+from .paths import rel
 
 TABLES = ("sources", "claims", "metrics", "chips", "hardware", "systems", "system_params",
           "workloads", "measurements", "training_runs", "training_setups", "market", "timeline", "facts")
@@ -157,9 +158,13 @@ def _lookup(df, key_col, key, metric, path, valid_keys):
 # --------------------------------------------------------------------------------------------
 # loading
 
-def load_datasets(data_dir: Path | str = DATA_DIR) -> Datasets:
-    """Validate and load every table; raise StudyInputErrors listing every problem found."""
-    data_dir = Path(data_dir).resolve()
+def load_datasets(data_dir: Path | str | None = None) -> Datasets:
+    """Validate and load every table of ``data_dir`` (default: :func:`analysis.paths.data_dir`,
+    i.e. $STUDY_DATA_DIR or data/); raise StudyInputErrors listing every problem found."""
+    data_dir = Path(data_dir if data_dir is not None else paths.data_dir()).resolve()
+    if not (data_dir / "datapackage.json").is_file():
+        raise StudyInputError(rel(data_dir), "no datapackage.json in the data folder",
+                              expected=f"a copy of data/ (set ${paths.DATA_DIR_ENV} to its folder)")
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
                   for p in sorted(data_dir.glob("*")) if p.is_file())
     return _load_cached(str(data_dir), stamp)
