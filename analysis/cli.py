@@ -23,11 +23,11 @@ from .errors import StudyInputError, StudyInputErrors
 def _cmd_data_check(args) -> int:
     from .datasets import load_datasets
     from .scenario import load_scenario
-    from .summary import render, scenario_source_errors
+    from .summary import later_input_errors, render, scenario_source_errors
 
     ds = load_datasets()
     sc = load_scenario(args.scenario)
-    errs = scenario_source_errors(ds, sc)
+    errs = scenario_source_errors(ds, sc) + later_input_errors(ds, sc)
     if errs:
         raise StudyInputErrors(errs)
     print(render(ds, sc))
@@ -56,6 +56,9 @@ def _number(name: str, text: str, *, integer: bool = False, positive: bool = Tru
     except (TypeError, ValueError):
         raise StudyInputError("command line", f"--{name} '{text}' is not a number",
                               expected="a number such as 70e9") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise StudyInputError("command line", f"--{name} {text} is not a finite number",
+                              expected="a finite number such as 70e9 (no inf, nan or overflow such as 1e999)")
     if integer and v != int(v):
         raise StudyInputError("command line", f"--{name} {text} is not a whole number", expected="an integer")
     if positive and not v > 0:

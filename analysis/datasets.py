@@ -142,11 +142,67 @@ def with_tables(ds: Datasets, tables: dict[str, pd.DataFrame]) -> Datasets:
     return Datasets(data_dir=ds.data_dir, tables=merged)
 
 
+def field_schema(ds: Datasets, table: str, field_name: str) -> dict | None:
+    """The datapackage.json field description of ``table.field_name`` (None if there is none)."""
+    ck = ("descriptor",)
+    if ck not in ds.cache:
+        ds.cache[ck] = _read_descriptor(ds.data_dir)
+    for r in ds.cache[ck]["resources"]:
+        if r["name"] == table:
+            return next((f for f in r["schema"]["fields"] if f["name"] == field_name), None)
+    return None
+
+
+def cell_problem(ds: Datasets, table: str, field_name: str, value) -> str | None:
+    """Why ``value`` cannot stand in ``table.field_name`` by the field's datapackage.json type and
+    constraints (finite number, whole number, minimum, exclusiveMinimum, maximum, enum, pattern,
+    maxLength), or None. The same rules frictionless applies to the CSV files."""
+    import math
+
+    f = field_schema(ds, table, field_name)
+    if f is None:
+        return None
+    c = f.get("constraints", {})
+    if f["type"] in ("number", "integer"):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return f"'{value}' is not a number"
+        if not math.isfinite(value):
+            return f"{value} is not a finite number"
+        if f["type"] == "integer" and value != int(value):
+            return f"{value:g} is not a whole number"
+        if "minimum" in c and value < c["minimum"]:
+            return f"{value:g} is below the minimum {c['minimum']}"
+        if "exclusiveMinimum" in c and not value > c["exclusiveMinimum"]:
+            return f"{value:g} is not greater than {c['exclusiveMinimum']}"
+        if "maximum" in c and value > c["maximum"]:
+            return f"{value:g} is above the maximum {c['maximum']}"
+        return None
+    text = str(value)
+    if "enum" in c and text not in c["enum"]:
+        return f"'{text}' is not one of {', '.join(map(str, c['enum']))}"
+    if "pattern" in c and not re.fullmatch(c["pattern"], text):
+        return f"'{text}' does not match {c['pattern']}"
+    if "maxLength" in c and len(text) > c["maxLength"]:
+        return f"'{text[:20]}...' is longer than {c['maxLength']} characters"
+    return None
+
+
+def consistency_errors(ds: Datasets) -> list[StudyInputError]:
+    """The meaning checks of a load (units, dates, claims, measurements within their chip's peak,
+    MoE rows...) run again over tables that were changed after loading (``--set``, a scenario's
+    ``data:`` cells). Works on copies: the loaded tables are not touched."""
+    return _semantic_errors(ds.data_dir, {k: v.copy() for k, v in ds.tables.items()})
+
+
 def _lookup(df, key_col, key, metric, path, valid_keys):
     from .errors import nearest
     if key not in valid_keys:
+        declared = rel(path.with_name("chips.csv" if key_col == "chip_id" else "systems.csv"))
         raise StudyInputError(rel(path), f"unknown {key_col.removesuffix('_id')} '{key}'",
-                              expected=nearest(key, valid_keys))
+                              expected=f"{nearest(key, valid_keys)} ({key_col}s are declared in {declared})")
     row = df[(df[key_col] == key) & (df.metric == metric)]
     if row.empty:
         have = df[df[key_col] == key].metric
