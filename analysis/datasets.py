@@ -261,7 +261,19 @@ def _read_descriptor(data_dir: Path) -> dict:
     except json.JSONDecodeError as exc:
         raise StudyInputError(rel(path), f"malformed JSON: {exc.msg}", line=exc.lineno,
                               expected="valid JSON")
-    names = [r.get("name") for r in descriptor.get("resources", [])]
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    if not isinstance(resources, list):
+        raise StudyInputError(rel(path), "no 'resources' list", expected="a Frictionless Data Package descriptor")
+    for i, r in enumerate(resources):
+        fields = r.get("schema", {}).get("fields") if isinstance(r, dict) and isinstance(r.get("schema"), dict) else None
+        if not (isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("path"), str)
+                and isinstance(fields, list) and all(isinstance(f, dict) and "name" in f and "type" in f
+                                                     for f in fields)):
+            label = r.get("name") if isinstance(r, dict) else repr(r)
+            raise StudyInputError(rel(path), f"resource {i + 1} ({label}) "
+                                  "lacks a name, a path or a schema whose fields have a name and a type",
+                                  expected="{name, path, schema: {fields: [{name, type, ...}]}} per table")
+    names = [r.get("name") for r in resources]
     missing = [t for t in TABLES if t not in names]
     if missing:
         raise StudyInputError(rel(path), f"resources {missing} are not described",
@@ -369,7 +381,7 @@ def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError
     """
     import tempfile
 
-    from frictionless import Package, system
+    from frictionless import FrictionlessException, Package, system
 
     errors, texts = _file_errors(data_dir, descriptor)
     if errors:
@@ -386,8 +398,13 @@ def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with system.use_context(trusted=True):
-                package = Package(descriptor, basepath=str(basepath))
-                report = package.validate()
+                try:
+                    package = Package(descriptor, basepath=str(basepath))
+                    report = package.validate()
+                except FrictionlessException as exc:  # the descriptor itself is not valid
+                    raise StudyInputError(rel(data_dir / "datapackage.json"),
+                                          f"not a valid data package: {exc.error.message}",
+                                          expected="a descriptor that follows the Data Package v2 profile") from None
     fields_by_res = {r["name"]: r["schema"] for r in descriptor["resources"]}
     for task in report.tasks:
         res_name = task.name

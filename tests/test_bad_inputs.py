@@ -146,6 +146,26 @@ def _bad_json(d: Path):
     return ["datapackage.json", "malformed JSON", "line "]
 
 
+def _invalid_descriptor(d: Path):
+    import json
+
+    p = d / "datapackage.json"
+    desc = json.loads(p.read_text(encoding="utf-8"))
+    desc["resources"][3]["schema"]["fields"][0].setdefault("constraints", {})["minimum"] = "x"
+    p.write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    return ["datapackage.json", "not a valid data package"]
+
+
+def _resource_without_schema(d: Path):
+    import json
+
+    p = d / "datapackage.json"
+    desc = json.loads(p.read_text(encoding="utf-8"))
+    del desc["resources"][4]["schema"]
+    p.write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    return ["datapackage.json", "resource 5 (hardware) lacks", "schema"]
+
+
 DATA_CASES = {
     "number-not-a-number": _cell("hardware.csv", "metric", "bf16_dense_tflops", "value", "abc"),
     "number-inf": _cell("hardware.csv", "metric", "tdp_w", "value", "inf"),
@@ -174,6 +194,8 @@ DATA_CASES = {
     "carriage-return-inside-a-line": _text("chips.csv", lambda b: b.replace(b"Trainium2,", b"Train\rium2,", 1),
                                            "carriage return inside a line", "line "),
     "malformed-datapackage-json": _bad_json,
+    "invalid-datapackage-constraint": _invalid_descriptor,
+    "datapackage-resource-without-schema": _resource_without_schema,
 }
 
 
@@ -545,6 +567,6 @@ def battery_size() -> dict[str, int]:
 
 def test_battery_has_at_least_60_bad_inputs():
     sizes = battery_size()
-    assert sizes == {"data files": 29, "scenario files": 29, "--set": 20, "command-line arguments": 20,
+    assert sizes == {"data files": 31, "scenario files": 29, "--set": 20, "command-line arguments": 20,
                      "file system": 8}
-    assert sum(sizes.values()) == 106 >= 60
+    assert sum(sizes.values()) == 108 >= 60
