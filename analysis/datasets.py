@@ -596,7 +596,7 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
                 errors.append(StudyInputError(p(name), str(exc), line=line, key=key, field="unit",
                                               expected=f"a unit convertible to {target}"))
                 conv.append(float("nan"))
-            except _NoChipCount:
+            except NoChipCount:
                 errors.append(StudyInputError(
                     p(name), f"value given per chip ('{row.unit}') for a system without a 'chips' row",
                     line=line, key=key, field="unit",
@@ -654,27 +654,32 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
     return errors
 
 
-class _NoChipCount(Exception):
+class NoChipCount(Exception):
     """A per-chip value for a system whose chip count is not given."""
 
 
 def _canonical_value(table: str, row, target: str, chips_of: dict[str, float]) -> float:
-    """A long-table row's value in its metric's canonical unit.
+    """A long-table row's value in its metric's canonical unit (:func:`canonical_value`)."""
+    return canonical_value(table, row[LONG_TABLES[table]], row.value, row.unit, target, chips_of)
+
+
+def canonical_value(table: str, key: str, value: float, unit: str, target: str, chips_of: dict[str, float]) -> float:
+    """A long-table value (row ``key``: a chip or system id) in its metric's canonical unit.
 
     A per-chip unit where the metric is per system ('USD/chip/hour' for the whole instance's
     'USD/hour') is multiplied by the system's chip count: value = value_per_chip x chips (on a
     p5.48xlarge with 8 chips, 6.88 USD/chip/hour is 55.04 USD/hour). In the hardware table every row
     is per chip already, so 'TFLOPS/chip' is TFLOPS. Never read as per system (units.convert refuses).
     """
-    if not units.per_chip(row.unit, target):
-        return float(units.convert(row.value, row.unit, target))
+    if not units.per_chip(unit, target):
+        return float(units.convert(value, unit, target))
     if table == "hardware":
         chips = 1.0
-    elif row.system_id in chips_of:
-        chips = float(chips_of[row.system_id])
+    elif key in chips_of:
+        chips = float(chips_of[key])
     else:
-        raise _NoChipCount(row.system_id)
-    return float(units.convert(row.value * chips, f"({row.unit}) * chip", target))
+        raise NoChipCount(key)
+    return float(units.convert(value * chips, f"({unit}) * chip", target))
 
 
 def _infinite_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:

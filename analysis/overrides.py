@@ -2,7 +2,9 @@
 
 * ``--set training_mfu=0.5`` sets an assumption's central value (its range widens to include it);
 * ``--set hardware.trainium2.bf16_dense_tflops=800`` sets a cell of a long table (row = chip or
-  system id, field = metric) in the metric's canonical unit (see data/metrics.csv);
+  system id, field = metric) in the metric's canonical unit (see data/metrics.csv), or with a unit:
+  ``--set "system_params.p5.48xlarge.usd_per_hour_on_demand=6.88 USD/chip/hour"`` is 6.88 x 8 chips
+  = 55.04 USD/hour (a per-chip price is multiplied by the system's chips row, never read per system);
 * ``--set workloads.llama-2-70b.params_total=69e9`` sets a cell of a wide table (row = its key).
 
 Unknown names, rows or fields and values of the wrong type are refused with the nearest valid names.
@@ -14,7 +16,9 @@ import math
 
 import pandas as pd
 
-from .datasets import LONG_TABLES, Datasets, cell_problem, consistency_errors, field_schema, with_tables
+from . import units
+from .datasets import (LONG_TABLES, Datasets, NoChipCount, canonical_value, cell_problem, consistency_errors, field_schema,
+                       with_tables)
 from .errors import StudyInputError, nearest
 from .paths import rel
 from .scenario import Assumption, Scenario, line_of, physical_problem
@@ -62,6 +66,26 @@ def _assumption_value(source: str, name: str, text: str) -> float:
     if why:
         raise StudyInputError(source, f"{name}={text}: {why[0]}", expected=why[1])
     return v
+
+
+def _long_value(ds: Datasets, source: str, name: str, table: str, row_id: str, fld: str, text: str) -> float:
+    """A long-table cell's new value in the metric's canonical unit. ``VALUE`` is in that unit
+    (data/metrics.csv); ``VALUE UNIT`` is converted, and a per-chip price on a system
+    (``6.88 USD/chip/hour``) is multiplied by the system's chips row, as in the data files."""
+    number, _, unit = text.strip().partition(" ")
+    v = _float(name, number if unit else text, source)
+    if not unit.strip():
+        return v
+    target = ds.canonical_unit(table, fld)
+    sp = ds.system_params
+    chips_of = dict(zip(sp[sp.metric == "chips"].system_id, sp[sp.metric == "chips"].value))
+    try:
+        return canonical_value(table, row_id, v, unit.strip(), target, chips_of)
+    except units.UnitProblem as exc:
+        raise StudyInputError(source, f"{name}={text}: {exc}", expected=f"a unit convertible to {target}") from None
+    except NoChipCount:
+        raise StudyInputError(source, f"{name}={text}: a per-chip value for {row_id}, which has no 'chips' row",
+                              expected=f"a value in {target} for the whole system") from None
 
 
 def _cell_value(ds: Datasets, source: str, name: str, table: str, fld: str, text: str):
@@ -115,7 +139,7 @@ def apply(ds: Datasets, scenario: Scenario, sets: list[tuple[str, str]]) -> tupl
             if not mask.any():
                 raise StudyInputError(source, f"{table} has no metric '{fld}' for {row_id}",
                                       expected=nearest(fld, df[df[key] == row_id].metric))
-            v = _float(name, text, source)
+            v = _long_value(ds, source, name, table, row_id, fld, text)
             if not v > 0:
                 raise StudyInputError(source, f"{name}={text} must be greater than 0", expected="a positive number")
             unit = ds.canonical_unit(table, fld)

@@ -332,6 +332,8 @@ SET_CASES = {
     "cell-inf": ("hardware.h100-sxm.bf16_dense_tflops=inf", ["not a finite number"]),
     "cell-overflow": ("system_params.p5.48xlarge.usd_per_hour_on_demand=1e999", ["not a finite number"]),
     "cell-negative": ("system_params.p5.48xlarge.usd_per_hour_on_demand=-5", ["greater than 0"]),
+    "cell-unit-of-wrong-dimension": ("system_params.p5.48xlarge.usd_per_hour_on_demand=6.88 USD",
+                                     ["6.88 USD", "not that of 'USD/hour'"]),
     "unknown-table": ("hardwre.h100-sxm.tdp_w=700", ["unknown table 'hardwre'", "'hardware'"]),
     "unknown-row": ("hardware.h100.tdp_w=700", ["unknown chip_id 'h100'", "'h100-sxm'"]),
     "unknown-metric": ("hardware.h100-sxm.tdp=700", ["no metric 'tdp'", "'tdp_w'"]),
@@ -504,6 +506,25 @@ def test_price_per_chip_hour_is_multiplied_by_the_chip_count(data_copy):
     assert ds.system_param("p5.48xlarge", "usd_per_hour_on_demand") == pytest.approx(6.88 * 8)
 
 
+def test_price_per_chip_hour_in_set_and_scenario_data_is_multiplied_too(tmp_path):
+    """--set / data: 'VALUE UNIT' is converted like a data file's cell: 6.88 USD/chip/hour on the
+    8-chip p5.48xlarge is 55.04 USD/hour; 3 TB/s is 3000 GB/s."""
+    from analysis import load_datasets, load_scenario
+    from analysis.overrides import apply
+
+    ds, sc = load_datasets(DATA_DIR), load_scenario()
+    new, _, keys = apply(ds, sc, [("system_params.p5.48xlarge.usd_per_hour_on_demand", "6.88 USD/chip/hour"),
+                                  ("hardware.h100-sxm.mem_bandwidth_gb_s", "3 TB/s")])
+    assert new.system_param("p5.48xlarge", "usd_per_hour_on_demand") == pytest.approx(6.88 * 8)
+    assert new.spec("h100-sxm", "mem_bandwidth_gb_s") == pytest.approx(3000)
+    p = tmp_path / "s.yaml"
+    p.write_text("name: s\ndata:\n  system_params.p5.48xlarge.usd_per_hour_on_demand: 6.88 USD/chip/hour\n",
+                 encoding="utf-8")
+    sc2 = load_scenario(p)
+    new2, _, _ = apply(ds, sc2, list(sc2.data))
+    assert new2.system_param("p5.48xlarge", "usd_per_hour_on_demand") == pytest.approx(55.04)
+
+
 def test_per_chip_units_never_convert_to_per_system_by_a_factor():
     from analysis import units
 
@@ -568,6 +589,6 @@ def battery_size() -> dict[str, int]:
 
 def test_battery_has_at_least_60_bad_inputs():
     sizes = battery_size()
-    assert sizes == {"data files": 31, "scenario files": 29, "--set": 20, "command-line arguments": 21,
+    assert sizes == {"data files": 31, "scenario files": 29, "--set": 21, "command-line arguments": 21,
                      "file system": 8}
-    assert sum(sizes.values()) == 109 >= 60
+    assert sum(sizes.values()) == 110 >= 60
