@@ -255,9 +255,12 @@ def _load_and_validate(data_dir: Path) -> Datasets:
 def _read_descriptor(data_dir: Path) -> dict:
     path = data_dir / "datapackage.json"
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        descriptor = json.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise StudyInputError(rel(path), "file not found", expected="the data package descriptor")
+    except UnicodeDecodeError as exc:
+        raise StudyInputError(rel(path), f"not UTF-8 text (byte at offset {exc.start} cannot be decoded)",
+                              expected="a JSON file saved as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise StudyInputError(rel(path), f"malformed JSON: {exc.msg}", line=exc.lineno,
                               expected="valid JSON")

@@ -534,24 +534,35 @@ def test_per_chip_units_never_convert_to_per_system_by_a_factor():
     assert units.convert(8, "chip", "count") == 8  # a count of chips is a count
 
 
+def readme_chip_rows() -> dict[str, list[str]]:
+    """The rows of README 'Add your own chip' (its csv block), per data file named in its # lines."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Add your own chip"):]
+    block = section[section.index("```csv\n") + 7:]
+    block = block[:block.index("```")]
+    rows: dict[str, list[str]] = {}
+    current = None
+    for line in block.splitlines():
+        if line.startswith("# data/"):
+            current = line[len("# data/"):].split(":")[0].strip()
+            rows[current] = []
+        elif line.strip():
+            rows[current].append(line)
+    return rows
+
+
 def add_my_chip(d: Path) -> None:
-    """The rows of README 'Add your own chip': a source, a chip, its specs, an 8-chip server and its price."""
-    rows = {
-        "sources.csv": "my-datasheet,My accelerator datasheet,Example Corp,2026-11,https://example.com/my-accelerator,"
-                       "estimate,a reader's own chip\n",
-        "chips.csv": "my-accel,Example Corp accelerator,Example Corp,example,general,2026-11,my-datasheet,\n",
-        "hardware.csv": "".join(f"my-accel,{m},{v},{u},estimate,my-datasheet,\n" for m, v, u in (
-            ("bf16_dense_tflops", 800, "TFLOPS"), ("fp8_dense_tflops", 1600, "TFLOPS"),
-            ("mem_bandwidth_gb_s", 4000, "GB/s"), ("mem_capacity_gb", 128, "GB"), ("tdp_w", 700, "W"),
-            ("interconnect_bidir_gb_s", 900, "GB/s"))),
-        "systems.csv": "my-accel-box,Example Corp 8-chip server,instance,my-accel,example-cloud,all-to-all switch,"
-                       "my-datasheet,\n",
-        "system_params.csv": "my-accel-box,chips,8,chip,estimate,my-datasheet,,\n"
-                             "my-accel-box,usd_per_hour_on_demand,3.5,USD/chip/hour,estimate,my-datasheet,2026-11,\n",
-    }
-    for name, text in rows.items():
+    """Append the README's rows: a source, a chip, its specs, an 8-chip server and its price."""
+    for name, lines in readme_chip_rows().items():
         with open(d / name, "a", encoding="utf-8") as f:
-            f.write(text)
+            f.write("".join(ln + "\n" for ln in lines))
+
+
+def test_readme_example_is_the_tested_one():
+    rows = readme_chip_rows()
+    assert sorted(rows) == ["chips.csv", "hardware.csv", "sources.csv", "system_params.csv", "systems.csv"]
+    assert rows["system_params.csv"][-1].startswith("my-accel-box,usd_per_hour_on_demand,3.5,USD/chip/hour,")
+    assert len(rows["hardware.csv"]) == 6
 
 
 def test_a_chip_added_by_rows_alone_works(data_env):
