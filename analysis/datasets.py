@@ -650,6 +650,15 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
             errors.append(StudyInputError(p("workloads"), "MoE model without expert counts", line=line,
                                           key=f"model_id={row.model_id}", field="n_experts",
                                           expected="n_experts and experts_per_token for arch moe"))
+        if row.n_kv_heads > row.n_heads or row.n_heads % row.n_kv_heads:
+            errors.append(StudyInputError(p("workloads"), f"{row.n_kv_heads} KV heads for {row.n_heads} attention heads",
+                                          line=line, key=f"model_id={row.model_id}", field="n_kv_heads",
+                                          expected="n_kv_heads <= n_heads and dividing it (each KV head serves "
+                                                   "n_heads / n_kv_heads query heads)"))
+        if not pd.isna(row.n_experts) and not pd.isna(row.experts_per_token) and row.experts_per_token > row.n_experts:
+            errors.append(StudyInputError(p("workloads"), "more experts per token than experts", line=line,
+                                          key=f"model_id={row.model_id}", field="experts_per_token",
+                                          expected="experts_per_token <= n_experts"))
         if row.params_active > row.params_total:
             errors.append(StudyInputError(p("workloads"), "more active than total parameters",
                                           line=line, key=f"model_id={row.model_id}",
