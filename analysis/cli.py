@@ -27,11 +27,11 @@ from .errors import StudyInputError, StudyInputErrors
 def _cmd_data_check(args) -> int:
     from .datasets import load_datasets
     from .scenario import load_scenario
-    from .summary import render, scenario_source_errors
+    from .summary import later_input_errors, render, scenario_source_errors
 
     ds = load_datasets()
     sc = load_scenario(args.scenario)
-    errs = scenario_source_errors(ds, sc)
+    errs = scenario_source_errors(ds, sc) + later_input_errors(ds, sc)
     if errs:
         raise StudyInputErrors(errs)
     print(render(ds, sc))
@@ -62,7 +62,7 @@ def _number(name: str, text: str, *, integer: bool = False, positive: bool = Tru
                               expected="a number such as 70e9") from None
     if v != v or v in (float("inf"), float("-inf")):
         raise StudyInputError("command line", f"--{name} {text} is not a finite number",
-                              expected="a finite number such as 70e9")
+                              expected="a finite number such as 70e9 (no inf, nan or overflow such as 1e999)")
     if integer and v != int(v):
         raise StudyInputError("command line", f"--{name} {text} is not a whole number", expected="an integer")
     if positive and not v > 0:
@@ -218,7 +218,7 @@ def _cmd_compare(args) -> int:
 def _cmd_fit(args) -> int:
     from .fits import write_results
 
-    for path, df in write_results(args.out).items():
+    for path, df in write_results(_output_dir(args.out)).items():
         print(f"wrote {path} ({len(df)} rows)")
     from .fits import loo_summary
 
@@ -229,7 +229,7 @@ def _cmd_fit(args) -> int:
 def _cmd_validate(args) -> int:
     from .validate import run
 
-    text, _ = run(out_dir=args.out)
+    text, _ = run(out_dir=_output_dir(args.out))
     print(text)
     return 0
 
@@ -270,6 +270,7 @@ def _cmd_ledger(args) -> int:
 
     sc, sets = _ledger_inputs(args)
     n = _number("draws", args.draws, integer=True)
+    output = _output_file(args.output) if args.output else None  # refused before minutes of work
     rows = build_ledger(scenario=sc, sets=sets, only=args.only, n=n)
     if args.diff_from:
         import pandas as pd
@@ -306,10 +307,8 @@ def _cmd_ledger(args) -> int:
                     f"(changed: {', '.join(changed) or 'nothing'})\n")
     else:
         text = export(rows, args.format)
-    if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output} ({len(rows)} claims)")
     else:
         sys.stdout.write(text)
@@ -335,7 +334,7 @@ def _cmd_figures(args) -> int:
 
     from .overrides import parse_sets
 
-    paths = figures.export_all(args.out, load_study(args.scenario or None, parse_sets(args.set)))
+    paths = figures.export_all(_output_dir(args.out), load_study(args.scenario or None, parse_sets(args.set)))
     for p in paths:
         print(f"wrote {p}")
     return 0
@@ -451,7 +450,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _os_error_line(exc: OSError) -> str:
+    """One line for a file-system mistake: the path, what went wrong and what was expected."""
+    expected = {FileNotFoundError: "an existing file, or a folder that exists for a new file",
+                PermissionError: "a location this user may read or write (check its permissions)",
+                IsADirectoryError: "a file path, not a folder",
+                NotADirectoryError: "a path whose parents are folders, not files",
+                FileExistsError: "a folder path, not an existing file"}
+    kind = next((v for k, v in expected.items() if isinstance(exc, k)), "a path the system can use")
+    where = exc.filename if exc.filename is not None else "file system"
+    return f"{where}: {exc.strerror or exc}; expected {kind}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Every input mistake (data, scenario, --set, arguments, paths) ends as one
+    line on stderr and exit code 2; a traceback means a defect of the study's code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -459,3 +472,35 @@ def main(argv: list[str] | None = None) -> int:
     except (StudyInputError, StudyInputErrors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of the command
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a missing folder, a read-only results/, a file where a folder belongs
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _output_file(text: str, flag: str = "--output"):
+    """The path of a file to write: its folder must exist and the path must not be a folder."""
+    from pathlib import Path
+
+    path = Path(text)
+    if path.is_dir():
+        raise StudyInputError("command line", f"{flag} {text} is a folder", expected="a file path such as out/ledger.csv")
+    if not path.parent.is_dir():
+        raise StudyInputError("command line", f"{flag} {text}: folder '{path.parent}' does not exist",
+                              expected="a file in an existing folder (create it first with mkdir -p)")
+    return path
+
+
+def _output_dir(text: str, flag: str = "--out"):
+    """A folder to write into (created if missing): it must not be an existing file, nor lie under one."""
+    from pathlib import Path
+
+    path = Path(text)
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise StudyInputError("command line", f"{flag} {text}: '{p}' is a file", expected="a folder path")
+    return text

@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import units
 from .errors import StudyInputError, StudyInputErrors
-from .paths import DATA_DIR, rel
+from . import paths
+from .paths import rel
 
 TABLES = ("sources", "claims", "metrics", "chips", "hardware", "systems", "system_params",
           "workloads", "measurements", "training_runs", "training_setups", "market", "timeline", "facts")
@@ -40,6 +41,8 @@ MEASUREMENT_UNITS = {
     "server_tokens_per_s": "token/s", "allreduce_busbw_gb_s": "GB/s", "ttft_ms": "ms",
     "ms_per_token": "ms",
 }
+#: frictionless's note on a foreign-key error: field, value(s), referenced table and field.
+_FK_NOTE = re.compile(r'for "([^"]+)": values "(.*)" not found in the lookup table "([^"]+)" as "([^"]+)"')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -148,11 +151,67 @@ def with_tables(ds: Datasets, tables: dict[str, pd.DataFrame]) -> Datasets:
     return Datasets(data_dir=ds.data_dir, tables=merged)
 
 
+def field_schema(ds: Datasets, table: str, field_name: str) -> dict | None:
+    """The datapackage.json field description of ``table.field_name`` (None if there is none)."""
+    ck = ("descriptor",)
+    if ck not in ds.cache:
+        ds.cache[ck] = _read_descriptor(ds.data_dir)
+    for r in ds.cache[ck]["resources"]:
+        if r["name"] == table:
+            return next((f for f in r["schema"]["fields"] if f["name"] == field_name), None)
+    return None
+
+
+def cell_problem(ds: Datasets, table: str, field_name: str, value) -> str | None:
+    """Why ``value`` cannot stand in ``table.field_name`` by the field's datapackage.json type and
+    constraints (finite number, whole number, minimum, exclusiveMinimum, maximum, enum, pattern,
+    maxLength), or None. The same rules frictionless applies to the CSV files."""
+    import math
+
+    f = field_schema(ds, table, field_name)
+    if f is None:
+        return None
+    c = f.get("constraints", {})
+    if f["type"] in ("number", "integer"):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                return f"'{value}' is not a number"
+        if not math.isfinite(value):
+            return f"{value} is not a finite number"
+        if f["type"] == "integer" and value != int(value):
+            return f"{value:g} is not a whole number"
+        if "minimum" in c and value < c["minimum"]:
+            return f"{value:g} is below the minimum {c['minimum']}"
+        if "exclusiveMinimum" in c and not value > c["exclusiveMinimum"]:
+            return f"{value:g} is not greater than {c['exclusiveMinimum']}"
+        if "maximum" in c and value > c["maximum"]:
+            return f"{value:g} is above the maximum {c['maximum']}"
+        return None
+    text = str(value)
+    if "enum" in c and text not in c["enum"]:
+        return f"'{text}' is not one of {', '.join(map(str, c['enum']))}"
+    if "pattern" in c and not re.fullmatch(c["pattern"], text):
+        return f"'{text}' does not match {c['pattern']}"
+    if "maxLength" in c and len(text) > c["maxLength"]:
+        return f"'{text[:20]}...' is longer than {c['maxLength']} characters"
+    return None
+
+
+def consistency_errors(ds: Datasets) -> list[StudyInputError]:
+    """The meaning checks of a load (units, dates, claims, measurements within their chip's peak,
+    MoE rows...) run again over tables that were changed after loading (``--set``, a scenario's
+    ``data:`` cells). Works on copies: the loaded tables are not touched."""
+    return _semantic_errors(ds.data_dir, {k: v.copy() for k, v in ds.tables.items()})
+
+
 def _lookup(df, key_col, key, metric, path, valid_keys):
     from .errors import nearest
     if key not in valid_keys:
+        declared = rel(path.with_name("chips.csv" if key_col == "chip_id" else "systems.csv"))
         raise StudyInputError(rel(path), f"unknown {key_col.removesuffix('_id')} '{key}'",
-                              expected=nearest(key, valid_keys))
+                              expected=f"{nearest(key, valid_keys)} ({key_col}s are declared in {declared})")
     row = df[(df[key_col] == key) & (df.metric == metric)]
     if row.empty:
         have = df[df[key_col] == key].metric
@@ -164,9 +223,13 @@ def _lookup(df, key_col, key, metric, path, valid_keys):
 # --------------------------------------------------------------------------------------------
 # loading
 
-def load_datasets(data_dir: Path | str = DATA_DIR) -> Datasets:
-    """Validate and load every table; raise StudyInputErrors listing every problem found."""
-    data_dir = Path(data_dir).resolve()
+def load_datasets(data_dir: Path | str | None = None) -> Datasets:
+    """Validate and load every table of ``data_dir`` (default: :func:`analysis.paths.data_dir`,
+    i.e. $STUDY_DATA_DIR or data/); raise StudyInputErrors listing every problem found."""
+    data_dir = Path(data_dir if data_dir is not None else paths.data_dir()).resolve()
+    if not (data_dir / "datapackage.json").is_file():
+        raise StudyInputError(rel(data_dir), "no datapackage.json in the data folder",
+                              expected=f"a copy of data/ (set ${paths.DATA_DIR_ENV} to its folder)")
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
                   for p in sorted(data_dir.glob("*")) if p.is_file())
     return _load_cached(str(data_dir), stamp)
@@ -201,13 +264,28 @@ def _load_and_validate(data_dir: Path) -> Datasets:
 def _read_descriptor(data_dir: Path) -> dict:
     path = data_dir / "datapackage.json"
     try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        descriptor = json.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise StudyInputError(rel(path), "file not found", expected="the data package descriptor")
+    except UnicodeDecodeError as exc:
+        raise StudyInputError(rel(path), f"not UTF-8 text (byte at offset {exc.start} cannot be decoded)",
+                              expected="a JSON file saved as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise StudyInputError(rel(path), f"malformed JSON: {exc.msg}", line=exc.lineno,
                               expected="valid JSON")
-    names = [r.get("name") for r in descriptor.get("resources", [])]
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    if not isinstance(resources, list):
+        raise StudyInputError(rel(path), "no 'resources' list", expected="a Frictionless Data Package descriptor")
+    for i, r in enumerate(resources):
+        fields = r.get("schema", {}).get("fields") if isinstance(r, dict) and isinstance(r.get("schema"), dict) else None
+        if not (isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("path"), str)
+                and isinstance(fields, list) and all(isinstance(f, dict) and "name" in f and "type" in f
+                                                     for f in fields)):
+            label = r.get("name") if isinstance(r, dict) else repr(r)
+            raise StudyInputError(rel(path), f"resource {i + 1} ({label}) "
+                                  "lacks a name, a path or a schema whose fields have a name and a type",
+                                  expected="{name, path, schema: {fields: [{name, type, ...}]}} per table")
+    names = [r.get("name") for r in resources]
     missing = [t for t in TABLES if t not in names]
     if missing:
         raise StudyInputError(rel(path), f"resources {missing} are not described",
@@ -215,28 +293,130 @@ def _read_descriptor(data_dir: Path) -> dict:
     return descriptor
 
 
-def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError]:
-    """Run frictionless over the package and translate its report."""
-    from frictionless import Package, system
+#: The byte-order mark Excel writes at the start of a "CSV UTF-8" file.
+_BOM = "\ufeff"
 
+
+def csv_text(path: Path) -> str:
+    """A CSV file's text as the study reads it: UTF-8, an optional byte-order mark dropped and
+    Windows line ends (CRLF) read as ``\n``, so a file saved by Excel is the same table.
+
+    StudyInputError (one line naming the file) for anything else: another encoding (latin-1...),
+    or a carriage return that does not end a line.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise StudyInputError(rel(path), f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded; "
+                              "the file is probably latin-1 or Windows-1252)", line=line,
+                              expected="UTF-8 (in Excel: Save As 'CSV UTF-8 (Comma delimited)')") from None
+    text = text.removeprefix(_BOM).replace("\r\n", "\n")
+    if "\r" in text:
+        line = text[: text.index("\r")].count("\n") + 1
+        raise StudyInputError(rel(path), "carriage return inside a line", line=line,
+                              expected="line ends \\n or \\r\\n and no line breaks inside cells")
+    return text
+
+
+def _header_error(path: Path, text: str, labels: list[str]) -> StudyInputError | None:
+    """One error for a file whose header is not the schema's: empty, not comma-separated, or with
+    missing, renamed or extra columns (reported before anything else, so that the rows of a file
+    with a bad header do not each produce an error)."""
+    import csv
+    import io
+
+    from .errors import nearest
+
+    expected = "header " + ",".join(labels)
+    first = text.split("\n", 1)[0]
+    if not first.strip():
+        return StudyInputError(rel(path), "the file is empty" if not text.strip() else "the first line is empty",
+                               line=1, expected=expected)
+    header = next(csv.reader(io.StringIO(first)))
+    if header == labels:
+        return None
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sep in first:
+            return StudyInputError(rel(path), f"bad header: the columns are separated by {name}", line=1,
+                                   expected=f"comma-separated values ({expected}); in Excel save as "
+                                            "'CSV UTF-8 (Comma delimited)' with ',' as the list separator")
+    missing = [c for c in labels if c not in header]
+    extra = [c for c in header if c not in labels]
+    if extra and missing:
+        problem = "; ".join(f"column '{c}' is not in the schema ({nearest(c, missing)})" for c in extra)
+        problem += "; missing " + ", ".join(f"'{c}'" for c in missing)
+    elif missing:
+        problem = "missing column(s) " + ", ".join(f"'{c}'" for c in missing)
+    elif extra:
+        problem = "unknown column(s) " + ", ".join(f"'{c}'" for c in extra)
+    else:
+        problem = "the columns are in another order"
+    return StudyInputError(rel(path), f"bad header: {problem}", line=1, expected=expected)
+
+
+def _file_errors(data_dir: Path, descriptor: dict) -> tuple[list[StudyInputError], dict[str, str]]:
+    """(errors, text of each file) for what must hold before the cells can be read: each table's
+    file exists, is UTF-8, has the schema's header and at least one row."""
     errors: list[StudyInputError] = []
+    texts: dict[str, str] = {}
     for r in descriptor["resources"]:
         path = data_dir / r["path"]
         if not path.is_file():
             errors.append(StudyInputError(rel(path), "file not found",
                                           expected=f"the '{r['name']}' table described in datapackage.json"))
             continue
-        raw = path.read_bytes()
-        if b"\r" in raw:
-            errors.append(StudyInputError(rel(path), "carriage return found",
-                                          expected="Unix line ends (\\n) and no line breaks inside cells"))
+        try:
+            text = csv_text(path)
+        except StudyInputError as exc:
+            errors.append(exc)
+            continue
+        labels = [f["name"] for f in r["schema"]["fields"]]
+        err = _header_error(path, text, labels)
+        if err is None and not "".join(text.split("\n")[1:]).strip():
+            err = StudyInputError(rel(path), "the table has no rows", line=2,
+                                  expected=f"at least one row under the header {','.join(labels)}")
+        if err is not None:
+            errors.append(err)
+            continue
+        texts[r["name"]] = text
+    return errors, texts
+
+
+def _structural_errors(data_dir: Path, descriptor: dict) -> list[StudyInputError]:
+    """Run frictionless over the package and translate its report.
+
+    Files must first pass :func:`_file_errors`; if one does not, only those problems are reported
+    (its rows, and the foreign keys pointing at it, would otherwise each add an error). Files with a
+    byte-order mark or Windows line ends are validated as normalised copies in a temporary folder.
+    """
+    import tempfile
+
+    from frictionless import FrictionlessException, Package, system
+
+    errors, texts = _file_errors(data_dir, descriptor)
     if errors:
         return errors
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with system.use_context(trusted=True):
-            package = Package(descriptor, basepath=str(data_dir))
-            report = package.validate()
+    with tempfile.TemporaryDirectory(prefix="study-data-") as tmp:
+        basepath = data_dir
+        paths = {r["name"]: data_dir / r["path"] for r in descriptor["resources"]}
+        if any(p.read_bytes() != texts[n].encode("utf-8") for n, p in paths.items()):
+            basepath = Path(tmp)
+            for r in descriptor["resources"]:
+                dst = basepath / r["path"]
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.write_text(texts[r["name"]], encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with system.use_context(trusted=True):
+                try:
+                    package = Package(descriptor, basepath=str(basepath))
+                    report = package.validate()
+                except FrictionlessException as exc:  # the descriptor itself is not valid
+                    raise StudyInputError(rel(data_dir / "datapackage.json"),
+                                          f"not a valid data package: {exc.error.message}",
+                                          expected="a descriptor that follows the Data Package v2 profile") from None
     fields_by_res = {r["name"]: r["schema"] for r in descriptor["resources"]}
     for task in report.tasks:
         res_name = task.name
@@ -299,6 +479,14 @@ def _translate(err, path: str, schema: dict) -> StudyInputError:
         return StudyInputError(path, f"duplicate key ({err.note})", line=line, key=key,
                                field=fname or ",".join(pk), expected="unique " + ", ".join(pk))
     if etype == "foreign-key":
+        m = _FK_NOTE.search(err.note or "")
+        if m:
+            fld, value, table, target = m.groups()
+            target_file = str(Path(path).with_name(f"{table}.csv"))
+            hint = " (a new chip is one row there: see README 'Add your own chip')" if table == "chips" else ""
+            return StudyInputError(path, f"dangling reference: {fld} '{value}' is not declared in {target_file}",
+                                   line=line, key=key, field=fld,
+                                   expected=f"a {target} from {target_file}{hint}")
         return StudyInputError(path, f"dangling reference: {err.note}", line=line, key=key,
                                expected="an id that exists in the referenced table")
     if etype in ("incorrect-label", "missing-label", "extra-label", "blank-label", "duplicate-label"):
@@ -311,8 +499,10 @@ def _translate(err, path: str, schema: dict) -> StudyInputError:
 
 def _read_table(data_dir: Path, resource: dict) -> pd.DataFrame:
     """Read a validated CSV as text and convert typed fields exactly (empty -> missing)."""
-    df = pd.read_csv(data_dir / resource["path"], dtype=str, keep_default_na=False,
-                     na_values=[], encoding="utf-8")
+    import io
+
+    df = pd.read_csv(io.StringIO(csv_text(data_dir / resource["path"])), dtype=str, keep_default_na=False,
+                     na_values=[])
     for f in resource["schema"]["fields"]:
         col = f["name"]
         if f["type"] == "number":
@@ -392,6 +582,11 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
             errors.append(StudyInputError(p("metrics"), str(exc), line=line, key=row.metric,
                                           field="canonical_unit", expected="a unit pint can parse"))
 
+    errors.extend(_infinite_errors(data_dir, t))
+    # a system's chip count, for values given per chip (USD/chip/hour) in a per-system table
+    sp0 = t["system_params"]
+    chips_of = dict(zip(sp0[sp0.metric == "chips"].system_id, sp0[sp0.metric == "chips"].value))
+
     # long tables: metric defined, unit of the right dimension, canonical value
     for name, key_col in LONG_TABLES.items():
         df = t[name]
@@ -408,10 +603,17 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
                 conv.append(float("nan"))
                 continue
             try:
-                conv.append(float(units.convert(row.value, row.unit, target)))
+                conv.append(_canonical_value(name, row, target, chips_of))
             except units.UnitProblem as exc:
                 errors.append(StudyInputError(p(name), str(exc), line=line, key=key, field="unit",
                                               expected=f"a unit convertible to {target}"))
+                conv.append(float("nan"))
+            except NoChipCount:
+                errors.append(StudyInputError(
+                    p(name), f"value given per chip ('{row.unit}') for a system without a 'chips' row",
+                    line=line, key=key, field="unit",
+                    expected=f"a {target} figure for the whole system, or a row "
+                             f"'{row[key_col]},chips,N,chip,...' in system_params.csv"))
                 conv.append(float("nan"))
         df["value_canonical"] = conv
 
@@ -437,6 +639,8 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
         if not any(e.file == p("measurements") and e.line == ln for e in errors) else float("nan")
         for ln, r in t["measurements"].iterrows()]
 
+    errors.extend(_above_peak_errors(p("measurements"), t))
+
     # market units parse
     for line, row in t["market"].iterrows():
         try:
@@ -455,10 +659,88 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
             errors.append(StudyInputError(p("workloads"), "MoE model without expert counts", line=line,
                                           key=f"model_id={row.model_id}", field="n_experts",
                                           expected="n_experts and experts_per_token for arch moe"))
+        if row.n_kv_heads > row.n_heads or row.n_heads % row.n_kv_heads:
+            errors.append(StudyInputError(p("workloads"), f"{row.n_kv_heads} KV heads for {row.n_heads} attention heads",
+                                          line=line, key=f"model_id={row.model_id}", field="n_kv_heads",
+                                          expected="n_kv_heads <= n_heads and dividing it (each KV head serves "
+                                                   "n_heads / n_kv_heads query heads)"))
+        if not pd.isna(row.n_experts) and not pd.isna(row.experts_per_token) and row.experts_per_token > row.n_experts:
+            errors.append(StudyInputError(p("workloads"), "more experts per token than experts", line=line,
+                                          key=f"model_id={row.model_id}", field="experts_per_token",
+                                          expected="experts_per_token <= n_experts"))
         if row.params_active > row.params_total:
             errors.append(StudyInputError(p("workloads"), "more active than total parameters",
                                           line=line, key=f"model_id={row.model_id}",
                                           field="params_active", expected="params_active <= params_total"))
+    return errors
+
+
+class NoChipCount(Exception):
+    """A per-chip value for a system whose chip count is not given."""
+
+
+def _canonical_value(table: str, row, target: str, chips_of: dict[str, float]) -> float:
+    """A long-table row's value in its metric's canonical unit (:func:`canonical_value`)."""
+    return canonical_value(table, row[LONG_TABLES[table]], row.value, row.unit, target, chips_of)
+
+
+def canonical_value(table: str, key: str, value: float, unit: str, target: str, chips_of: dict[str, float]) -> float:
+    """A long-table value (row ``key``: a chip or system id) in its metric's canonical unit.
+
+    A per-chip unit where the metric is per system ('USD/chip/hour' for the whole instance's
+    'USD/hour') is multiplied by the system's chip count: value = value_per_chip x chips (on a
+    p5.48xlarge with 8 chips, 6.88 USD/chip/hour is 55.04 USD/hour). In the hardware table every row
+    is per chip already, so 'TFLOPS/chip' is TFLOPS. Never read as per system (units.convert refuses).
+    """
+    if not units.per_chip(unit, target):
+        return float(units.convert(value, unit, target))
+    if table == "hardware":
+        chips = 1.0
+    elif key in chips_of:
+        chips = float(chips_of[key])
+    else:
+        raise NoChipCount(key)
+    return float(units.convert(value * chips, f"({unit}) * chip", target))
+
+
+def _infinite_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:
+    """Every number cell finite: 'inf', 'nan' and overflowing numbers such as 1e999 are refused."""
+    import math
+
+    errors = []
+    for name, df in t.items():
+        for col in df.columns:
+            if not pd.api.types.is_float_dtype(df[col]):
+                continue
+            for line, v in df[col].items():
+                if not pd.isna(v) and not math.isfinite(v):
+                    errors.append(StudyInputError(rel(data_dir / f"{name}.csv"), f"value {v} is not a finite number",
+                                                  line=line, field=col,
+                                                  expected="a finite number (no inf, nan or overflow such as 1e999)"))
+    return errors
+
+
+#: a measured quantity and the chip peak it cannot exceed (both per chip, canonical units)
+PEAK_OF_MEASUREMENT = {"gemm_bf16_tflops": "bf16_dense_tflops", "gemm_fp8_tflops": "fp8_dense_tflops",
+                       "mem_bandwidth_gb_s": "mem_bandwidth_gb_s"}
+
+
+def _above_peak_errors(path: str, t: dict[str, pd.DataFrame]) -> list[StudyInputError]:
+    """A per-chip measurement (GEMM TFLOPS, memory bandwidth) may not exceed its chip's peak:
+    achieved / peak <= 1 (the value is per chip, so ``chips`` does not enter)."""
+    hw = t["hardware"]
+    peaks = {(c, m): v for c, m, v in zip(hw.chip_id, hw.metric, hw.value_canonical)}
+    errors = []
+    for line, row in t["measurements"].iterrows():
+        metric = PEAK_OF_MEASUREMENT.get(row.quantity)
+        peak = peaks.get((row.chip_id, metric))
+        if metric and peak is not None and row.value_canonical > peak:
+            unit = MEASUREMENT_UNITS[row.quantity]
+            errors.append(StudyInputError(
+                path, f"{row.quantity} {row.value_canonical:g} {unit} exceeds {row.chip_id}'s peak "
+                      f"{metric} {peak:g} {unit} ({Path(path).with_name('hardware.csv')})", line=line,
+                key=f"measurement_id={row.measurement_id}", field="value",
+                expected=f"a per-chip value at most the peak {peak:g} {unit}"))
     return errors
 
 

@@ -107,6 +107,21 @@ def energy_per_token_serving_j(tdp_w, power_fraction_of_tdp, chips, pue, tokens_
 
 # --- one configuration from the datasets ------------------------------------------------------
 
+def fits_model(ds, model: wl.Transformer, chips: int, input_tokens: int, output_tokens: int) -> None:
+    """Refuse a serving setup the model cannot run: tensor parallelism over more chips than the
+    model has attention heads (each chip holds at least one head: chips <= n_heads), or a sequence
+    longer than the model's context length (input + output <= context_length, where one is given)."""
+    if chips > model.n_heads:
+        raise _arg_error("chips", f"{chips} chips of tensor parallelism for {model.model_id}, which has "
+                         f"{model.n_heads} attention heads", f"--chips {model.n_heads} or fewer (one head per chip at least)")
+    w = ds.workloads
+    ctx = w.loc[w.model_id == model.model_id, "context_length"].iloc[0]
+    if not pd.isna(ctx) and input_tokens + output_tokens > int(ctx):
+        raise _arg_error("input", f"{input_tokens} prompt + {output_tokens} generated tokens exceed "
+                         f"{model.model_id}'s context length of {int(ctx)} tokens (data/workloads.csv)",
+                         f"--input + --output <= {int(ctx)}")
+
+
 def _arg_error(arg, problem, expected):
     return StudyInputError(f"argument --{arg}", problem, expected=expected)
 
@@ -206,6 +221,7 @@ def predict_decode(ds, scenario, model_id: str, chip_id: str, chips, batch, inpu
         batch = _whole("batch", batch, 1)
     input_tokens = _whole("input", input_tokens, 1)
     output_tokens = _whole("output", output_tokens, 1)
+    fits_model(ds, model, chips, input_tokens, output_tokens)
     bw, mem_gb = (_chip_spec(ds, chip_id, m) for m in ("mem_bandwidth_gb_s", "mem_capacity_gb"))
     for name, v in (("mem_bandwidth_gb_s", bw), ("mem_capacity_gb", mem_gb)):
         if not v > 0:

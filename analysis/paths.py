@@ -5,7 +5,17 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO / "data"
+#: Environment variable naming another data folder (a copy of data/ with your own rows) to run on.
+DATA_DIR_ENV = "STUDY_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The data folder: $STUDY_DATA_DIR if set (read at each call), else data/ in the repository."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else REPO / "data"
+
+
+DATA_DIR = data_dir()  # scenarios and rebuild specs are read from here (fixed at import)
 SCENARIO_DIR = DATA_DIR / "scenarios"
 BASELINE_SCENARIO = SCENARIO_DIR / "baseline.yaml"
 NOTEBOOK_DIR = REPO / "notebooks"

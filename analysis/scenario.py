@@ -16,6 +16,7 @@ file, the line and the nearest valid name.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,14 @@ class Scenario:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         raise StudyInputError(rel(path), "scenario file not found", expected="a YAML file") from None
+    except IsADirectoryError:
+        raise StudyInputError(rel(path), "is a folder, not a scenario file", expected="a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise StudyInputError(rel(path), f"not UTF-8 text (byte at offset {exc.start} cannot be decoded)",
+                              expected="a YAML file saved as UTF-8") from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -93,18 +99,75 @@ def _read_yaml(path: Path) -> dict:
     return doc
 
 
-def _line_of(path: Path, key: str) -> int | None:
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+def line_of(path: Path, key: str) -> int | None:
+    """The first line of a YAML file that starts the key ``key:`` (None if there is none)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for i, line in enumerate(text.splitlines(), start=1):
         if line.strip().startswith(f"{key}:"):
             return i
     return None
 
 
+_line_of = line_of
+
+
 def _number(path: Path, name: str, fld: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    """A finite number from YAML. YAML 1.1 reads ``1e9`` (no dot) as text, so numeric text is read as
+    the number it spells; .inf, .nan and overflowing numbers (1.0e+999) are refused."""
+    v = None
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        v = float(x) if not isinstance(x, int) or abs(x) < 1e308 else float("inf")
+    elif isinstance(x, str):
+        try:
+            v = float(x.strip().replace("_", ""))
+        except ValueError:
+            v = None
+    if v is None:
         raise StudyInputError(rel(path), f"'{x}' is not a number", line=_line_of(path, name),
                               key=name, field=fld, expected="a number")
-    return float(x)
+    if not math.isfinite(v):
+        raise StudyInputError(rel(path), f"'{x}' is not a finite number", line=_line_of(path, name),
+                              key=name, field=fld, expected="a finite number (no .inf, .nan or overflow)")
+    return v
+
+
+#: Assumptions that are fractions of a physical maximum (efficiencies, utilisation, MFU, shares):
+#: 0 < x <= 1. A value above 1 is impossible; 2 to 100 is probably a percent.
+FRACTIONS = ("training_mfu", "decode_bandwidth_efficiency", "prefill_compute_efficiency", "serving_utilisation",
+             "power_fraction_of_tdp", "network_efficiency")
+#: Other physical limits: (lowest allowed, whether the lowest itself is allowed, highest or None, why).
+LIMITS = {
+    "pue": (1.0, True, None, "a PUE below 1 would mean the facility uses less power than its IT load"),
+    "committed_discount": (0.0, True, 1.0, "a discount is a fraction of the on-demand price below 1"),
+    "electricity_usd_per_kwh": (0.0, True, None, "a price cannot be negative"),
+    "restart_minutes": (0.0, True, None, "a duration cannot be negative"),
+    "network_alpha_us": (0.0, True, None, "a latency cannot be negative"),
+}
+
+
+def physical_problem(name: str, v: float) -> tuple[str, str] | None:
+    """(problem, expected) when ``v`` is impossible for assumption ``name``, else None.
+
+    Fractions (:data:`FRACTIONS`) need 0 < v <= 1; :data:`LIMITS` holds the others (PUE >= 1, a
+    discount in [0, 1]); every other assumption is a size, rate or count and needs v > 0.
+    """
+    if not math.isfinite(v):
+        return f"{v} is not a finite number", "a finite number"
+    if name in FRACTIONS:
+        if 2 <= v <= 100:
+            return (f"{v:g} is above 1: a fraction, not a percent",
+                    f"0 < {name} <= 1 (write {v / 100:g} for {v:g}%, or unit: percent)")
+        if not 0 < v <= 1:
+            return f"{v:g} is impossible for a fraction of the peak", f"0 < {name} <= 1"
+        return None
+    lo, lo_ok, hi, why = LIMITS.get(name, (0.0, False, None, "it is a size, rate or count"))
+    if v < lo or (v == lo and not lo_ok) or (hi is not None and v > hi):
+        rng = (f"{name} {'>=' if lo_ok else '>'} {lo:g}" + (f" and <= {hi:g}" if hi is not None else ""))
+        return f"{v:g} is impossible ({why})", rng
+    return None
 
 
 def _parse_baseline(path: Path) -> dict[str, Assumption]:
@@ -141,6 +204,14 @@ def _check_top(path: Path, doc: dict) -> None:
 
 
 def _check_assumption(path: Path, a: Assumption) -> None:
+    if a.low > a.high:
+        raise StudyInputError(rel(path), f"range low {a.low:g} is above high {a.high:g}",
+                              line=_line_of(path, a.name), key=a.name, field="low", expected="low <= high")
+    for fld, v in (("value", a.value), ("low", a.low), ("high", a.high)):
+        why = physical_problem(a.name, v)
+        if why:
+            raise StudyInputError(rel(path), f"{fld} {why[0]}", line=_line_of(path, a.name), key=a.name,
+                                  field=fld, expected=why[1])
     if not (a.low <= a.value <= a.high):
         raise StudyInputError(rel(path), f"value {a.value} lies outside its range [{a.low}, {a.high}]",
                               line=_line_of(path, a.name), key=a.name, field="value",

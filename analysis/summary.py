@@ -17,6 +17,35 @@ def scenario_source_errors(ds: Datasets, sc: Scenario) -> list[StudyInputError]:
             for a in sc.assumptions.values() if a.source not in known]
 
 
+def later_input_errors(ds: Datasets, sc: Scenario) -> list[StudyInputError]:
+    """Problems in what later commands read beyond the tables, so that ``data check`` passing means
+    they will not fail on them: the scenario's ``data:`` cells (table, row, field, type and
+    consistency, applied exactly as ``ledger`` and the book apply them) and the rebuild specs
+    (``data/rebuilds/*.yaml``: YAML, fields, expressions that parse, one entry per claim)."""
+    from .errors import StudyInputErrors
+    from .ledger.specs import load_specs
+    from .overrides import apply
+
+    errors: list[StudyInputError] = []
+    if sc.data:
+        try:
+            apply(ds, sc, list(sc.data))
+        except StudyInputError as exc:
+            errors.append(exc)
+    try:
+        specs = load_specs(ds.claims.claim_id)
+    except StudyInputErrors as exc:
+        return errors + list(exc.errors)
+    except StudyInputError as exc:
+        return errors + [exc]
+    missing = [c for c in ds.claims.claim_id if c not in specs]
+    if missing:
+        errors.append(StudyInputError("data/rebuilds", f"{len(missing)} claim(s) have no rebuild: "
+                                      + ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else ""),
+                                      expected="one entry per claim of data/claims.csv in data/rebuilds/S*.yaml"))
+    return errors
+
+
 def claim_counts(ds: Datasets) -> pd.DataFrame:
     """Claims per seed file (rows) and kind (columns), with totals."""
     c = ds.claims
@@ -43,7 +72,9 @@ def render(ds: Datasets, sc: Scenario) -> str:
     lines.append(f"sources: {len(ds.sources)} (" + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
     lines.append(f"sourced input numbers: {numeric_inputs(ds)}; chips {len(ds.chips)}, "
                  f"systems {len(ds.systems)}, workloads {len(ds.workloads)}")
-    lines.append(f"scenario: {sc.name} ({rel(sc.path)}), {len(sc.assumptions)} assumptions, all sourced")
+    lines.append(f"scenario: {sc.name} ({rel(sc.path)}), {len(sc.assumptions)} assumptions, all sourced"
+                 + (f"; {len(sc.data)} data cell(s) apply cleanly" if sc.data else "")
+                 + "; rebuild specs: one per claim")
     counts = claim_counts(ds)
     lines.append(f"claims: {int(counts.loc['total', 'total'])} — per seed and kind:")
     short = counts.rename(index=lambda s: s.split("_")[0] if s != "total" else s)

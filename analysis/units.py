@@ -69,7 +69,8 @@ def parse_unit(text: str) -> pint.Unit:
 
 
 def convert(value, unit: str, to: str):
-    """value [unit] expressed in [to]; UnitProblem if the dimensions differ.
+    """value [unit] expressed in [to]; UnitProblem if the dimensions differ, or if one unit is per
+    chip and the other is not ('USD/chip/hour' vs 'USD/hour': see :func:`per_chip_mismatch`).
 
     Works on floats and numpy arrays: ``convert(820, 'GiB/s', 'GB/s') == 880.468...``.
     """
@@ -79,9 +80,43 @@ def convert(value, unit: str, to: str):
         raise UnitProblem(
             f"unit '{unit}' has dimension {ureg.Quantity(1, src).dimensionality}, "
             f"not that of '{to}' ({ureg.Quantity(1, dst).dimensionality})")
+    why = per_chip_mismatch(unit, to)
+    if why:
+        raise UnitProblem(why)
     return ureg.Quantity(value, src).to(dst).magnitude
 
 
 def factor(unit: str, to: str) -> float:
     """Multiplicative factor from unit to ``to`` (1 GiB -> 1.073741824 GB)."""
     return float(convert(1.0, unit, to))
+
+
+def chip_power(unit: str) -> int:
+    """The power of ``chip`` in a unit: -1 in 'USD/chip/hour', 1 in 'chip', 0 in 'USD/hour'.
+
+    ``chip`` is a count (dimensionless) for pint, so pint alone would convert 'USD/chip/hour' to
+    'USD/hour' with factor 1; the study reads the power of ``chip`` to tell per-chip from per-system.
+    """
+    return int(parse_unit(unit)._units.get("chip", 0))
+
+
+def per_chip(unit: str, to: str) -> bool:
+    """True when ``unit`` is ``to`` per chip ('USD/chip/hour' against the per-system 'USD/hour'):
+    such a value becomes per system as value_per_chip x chips (see :func:`per_chip_mismatch`)."""
+    cu, ct = chip_power(unit), chip_power(to)
+    return cu < 0 and cu == ct - 1
+
+
+def per_chip_mismatch(unit: str, to: str) -> str | None:
+    """Why ``unit`` cannot become ``to`` by a factor alone, or None.
+
+    Dividing by chips changes what a number is about (one chip, not one system), so a unit whose
+    negative power of ``chip`` differs from the target's ('USD/chip/hour' -> 'USD/hour') needs the
+    chip count, which a unit conversion does not know. Positive powers ('chip' -> 'count') are counts
+    and convert freely.
+    """
+    cu, ct = min(chip_power(unit), 0), min(chip_power(to), 0)
+    if cu == ct:
+        return None
+    return (f"unit '{unit}' is per chip and '{to}' is not" if cu < ct else
+            f"unit '{to}' is per chip and '{unit}' is not") + " (multiply or divide by the chip count)"

@@ -34,10 +34,8 @@ def test_bad_scenario_exits_2(tmp_path, capsys):
 
 
 def test_bad_data_exits_2(data_copy, monkeypatch, capsys):
-    import analysis.datasets as d
-    edit_cell(data_copy / "chips.csv", "chip_id", "trainium2", "family", "gpu")
-    monkeypatch.setattr(d, "DATA_DIR", data_copy)
-    monkeypatch.setattr(d.load_datasets, "__defaults__", (data_copy,))
+    edit_cell(data_copy / "chips.csv", "chip_id", "trainium2", "family", "GPU family")
+    monkeypatch.setenv("STUDY_DATA_DIR", str(data_copy))
     assert main(["data", "check"]) == 2
     err = capsys.readouterr().err
     assert "chips.csv" in err and "field 'family'" in err

@@ -106,7 +106,9 @@ def test_unknown_chip_id(data_copy):
     line = edit_cell(data_copy / "hardware.csv", "metric", "bf16_dense_tflops", "chip_id", "trainium9")
     msg = _errors(data_copy)
     assert f"hardware.csv, line {line}" in msg and "field 'chip_id'" in msg
-    assert "'trainium9'" in msg and "one of trainium1" in msg, msg
+    # the chip list lives in chips.csv, not in datapackage.json: the error says where chips are declared
+    assert "chip_id 'trainium9' is not declared in" in msg and "chips.csv" in msg and "Add your own chip" in msg, msg
+    assert msg.count("\n") == 0, msg  # one problem, not an enum error beside the foreign-key error
 
 
 def test_unknown_metric_suggests_nearest(data_copy):
@@ -145,7 +147,7 @@ def test_range_claim_without_high_end(data_copy):
 
 def test_several_problems_reported_together(data_copy):
     edit_cell(data_copy / "hardware.csv", "metric", "tdp_w", "value", "x")
-    edit_cell(data_copy / "chips.csv", "chip_id", "trainium1", "family", "gpu")
+    edit_cell(data_copy / "chips.csv", "chip_id", "trainium1", "family", "GPU family")
     msg = _errors(data_copy)
     assert "2 problem(s)" in msg and "hardware.csv" in msg and "chips.csv" in msg, msg
 

@@ -45,6 +45,10 @@ def build_ledger(ds=None, scenario=None, sets=None, only: str | None = None, n: 
                  seed: int = DEFAULT_SEED) -> list[Row]:
     ledger, _ = make_ledger(ds, scenario, sets, n, seed)
     ids = [c for c in ledger.ds.claims.claim_id if not only or c.startswith(only)]
+    if only and not ids:
+        from ..errors import StudyInputError
+        raise StudyInputError("command line", f"--only {only}: no claim id starts with '{only}'",
+                              expected="a prefix of claim ids in data/claims.csv, e.g. S0 or S4-01")
     missing = [c for c in ids if c not in ledger.specs]
     if missing:
         from ..errors import StudyInputError
