@@ -159,6 +159,9 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
             os.environ[SCENARIO_ENV] = saved
         else:
             os.environ.pop(SCENARIO_ENV, None)
+    from .changes import stage  # the ledger downloads and, under a scenario, the 'What changed' page
+
+    stage(src, str(Path(scenario).resolve()) if scenario else None)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(src), "--builder", builder, "-W", "-n", "--keep-going",
            "--path-output", str(out_root)]

@@ -144,9 +144,10 @@ def _source_html(source: str, sources: dict[str, str]) -> str:
 
 
 def _input_key_html(key: str) -> str:
-    if key.startswith("claim.S"):  # a number the seed states elsewhere: its own card
-        cid = key.split(".", 1)[1]
-        return f'<code>claim.</code><a href="{card_href(cid)}"><code>{_e(cid)}</code></a>'
+    if key.startswith("claim.S"):  # a number the seed states elsewhere (claim.S0-009[.high]): its own card
+        cid, *rest = key.split(".")[1:]
+        tail = "".join("." + _e(x) for x in rest)
+        return f'<code>claim.</code><a href="{card_href(cid)}"><code>{_e(cid)}</code></a><code>{tail}</code>'
     return f"<code>{_e(key)}</code>"
 
 
@@ -310,3 +311,87 @@ if __name__ == "__main__":  # python -m analysis.cards: rewrite results/claim_se
         print("error: seed articles not found; set SEEDS_DIR or place them at ../shared/seeds", file=sys.stderr)
         sys.exit(2)
     print(f"wrote {write_claim_sections(d).relative_to(REPO)}")
+
+
+# --------------------------------------------------------------------------------------------
+# the ledger appendix: an interactive table that works offline
+
+#: where the build puts the page's own ledger export (book/_assets is served as _static)
+DOWNLOADS = "downloads"
+LEDGER_FILTERS = ["verdict", "seed", "kind", "chip"]
+
+
+def ledger_frame(rows, claims: pd.DataFrame, chips) -> pd.DataFrame:
+    """The appendix's columns: the book's ledger table plus seed, kind, chip (the subject when it is a
+    chip of data/chips.csv, else '(not a chip)') and the assumption that moves the result most."""
+    from .book import ledger_table_frame
+
+    by_id = claims.set_index("claim_id")
+    chips = set(chips)
+    frame = ledger_table_frame(rows)
+    frame.insert(1, "seed", [r.seed_file[:3] for r in rows])
+    frame.insert(2, "kind", [by_id.loc[r.claim_id, "kind"] for r in rows])
+    subj = [by_id.loc[r.claim_id, "subject"] for r in rows]
+    frame.insert(3, "chip", [s if s in chips else "(not a chip)" for s in subj])
+    frame["moves it most"] = [r.sensitivity[0][0] if r.sensitivity else "" for r in rows]
+    return frame
+
+
+class LedgerTable:
+    """The ledger as a DataTables table (itables, its JavaScript bundle embedded: nothing is loaded
+    from the internet): sortable, searchable, paged, with filter panes for verdict, seed, kind and
+    chip, scrolling inside its own box, and links to the page's CSV and JSON exports."""
+
+    #: columns shown clamped to three lines (the whole text on hover, and on the claim's card)
+    LONG = ("quote", "why")
+
+    def __init__(self, frame: pd.DataFrame, label: str = "tbl-ledger"):
+        self.frame, self.label = frame, label
+
+    def display_frame(self) -> pd.DataFrame:
+        """The frame as the table shows it: every cell HTML-escaped except the claim links, long texts
+        wrapped to be clamped."""
+        out = self.frame.copy()
+        for col in out.columns:
+            if col == "claim":
+                continue
+            out[col] = [_e("" if v is None else v) for v in out[col]]
+            if col in self.LONG:
+                out[col] = [f'<span class="ledger-clamp">{v}</span>' for v in out[col]]
+        return out
+
+    def options(self) -> dict:
+        from itables import JavascriptFunction
+
+        cols = list(self.frame.columns)
+        colours = ", ".join(f'"{k}": "{v}"' for k, v in sorted(VERDICT_COLOURS.items()))
+        return dict(
+            table_id=f"{self.label}-datatable", connected=False, allow_html=True, maxBytes=0, scrollX=True,
+            classes="display compact nowrap study-ledger-table", pageLength=25, lengthMenu=[10, 25, 50, 100, 500],
+            order=[], showIndex=False, display_logo_when_loading=False,
+            layout={"top1": "searchPanes", "topStart": "pageLength", "topEnd": "search",
+                    "bottomStart": "info", "bottomEnd": "paging"},
+            searchPanes={"columns": [cols.index(c) for c in LEDGER_FILTERS], "layout": "columns-4",
+                         "cascadePanes": True, "initCollapsed": False, "threshold": 1},
+            columnDefs=[{"targets": cols.index("verdict"), "createdCell": JavascriptFunction(
+                "function (td, cellData) { var c = {" + colours + "}[cellData]; "
+                "if (c) { td.style.backgroundColor = c; } }")}],
+        )
+
+    def _repr_html_(self) -> str:
+        from itables import to_html_datatable
+        from itables.javascript import generate_init_offline_itables_html
+        from itables.options import dt_bundle
+
+        downloads = (f'<p class="study-downloads">Download this ledger: '
+                     f'<a href="../_static/{DOWNLOADS}/ledger.csv" download>ledger.csv</a> · '
+                     f'<a href="../_static/{DOWNLOADS}/ledger.json" download>ledger.json</a></p>')
+        return (downloads + generate_init_offline_itables_html(dt_bundle)
+                + f'<div class="study-ledger">{to_html_datatable(self.display_frame(), **self.options())}</div>')
+
+    def __repr__(self) -> str:
+        return f"<LedgerTable {self.label}: {len(self.frame)} rows>"
+
+
+def ledger_table(st, label: str = "tbl-ledger") -> LedgerTable:
+    return LedgerTable(ledger_frame(st.ledger_rows(), st.ds.claims, st.ds.chips.chip_id), label)
