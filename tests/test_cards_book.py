@@ -9,7 +9,7 @@ import pytest
 from analysis.paths import REPO
 from test_browser import browser, server  # noqa: F401  (the browser test's fixtures: Chromium, local server)
 
-LINK = re.compile(r'href=\\*"((?:\.\./)*)(?:notebooks/)?(claims-seed-\d{3}\.html)#([^"\\]+)\\*"')
+LINK = re.compile(r'href=\\*"((?:\.\./)*)(?:notebooks/)?(claims-seed-\d{3}\.html)#(s\d-[^"\\]+)\\*"')  # card anchors only
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,16 @@ def test_ledger_table_sorts_searches_filters_offline(browser, server):  # noqa: 
     assert info() == f"Showing 1 to 25 of {n} entries" and shown() == 25  # paged
     assert first() == "S0-001"
     # sort: the claim column, descending
-    page.click("#tbl-ledger-datatable_wrapper .dt-scroll-head th:first-child")
-    page.click("#tbl-ledger-datatable_wrapper .dt-scroll-head th:first-child")
+    head = page.locator("#tbl-ledger-datatable_wrapper > .dt-layout-table .dt-scroll-head th").first
+    assert head.inner_text().strip() == "claim"
+    order = head.locator(".dt-column-order")  # the sort arrows (the heading's text stays selectable)
+    sorted_as = ("s => document.querySelector('#tbl-ledger-datatable_wrapper > .dt-layout-table .dt-scroll-head th')"
+                 ".getAttribute('aria-sort') === s")
+    order.click()
+    page.wait_for_function(sorted_as, arg="ascending")
+    assert first() == "S0-001"
+    order.click()
+    page.wait_for_function(sorted_as, arg="descending")
     assert first() == sorted(ledger.claim_id)[-1]
     # search: one claim id
     page.fill("#tbl-ledger-datatable_wrapper .dt-search input", "S0-024")
@@ -93,7 +101,8 @@ def test_ledger_table_sorts_searches_filters_offline(browser, server):  # noqa: 
     page.fill("#tbl-ledger-datatable_wrapper .dt-search input", "")
     # filter: the verdict pane's 'contradicted'
     pane = page.locator("#tbl-ledger-datatable_wrapper .dtsp-searchPane").first
-    pane.locator("td", has_text=re.compile(r"^contradicted$")).first.click()
+    assert pane.locator(".dtsp-paneInputButton").first.get_attribute("placeholder") == "verdict"
+    pane.locator(".dtsp-name", has_text=re.compile(r"^contradicted$")).first.click()
     page.wait_for_function(f"document.querySelector('#tbl-ledger-datatable_wrapper .dt-info').innerText"
                            f".startsWith('Showing 1 to 25 of {n_contradicted} entries')")
     verdicts = page.eval_on_selector_all("#tbl-ledger-datatable > tbody > tr > td:nth-child(9)",
