@@ -146,8 +146,8 @@ def _source_html(source: str, sources: dict[str, str]) -> str:
 def _input_key_html(key: str) -> str:
     if key.startswith("claim.S"):  # a number the seed states elsewhere (claim.S0-009[.high]): its own card
         cid, *rest = key.split(".")[1:]
-        tail = "".join("." + _e(x) for x in rest)
-        return f'<code>claim.</code><a href="{card_href(cid)}"><code>{_e(cid)}</code></a><code>{tail}</code>'
+        tail = f"<code>{''.join('.' + _e(x) for x in rest)}</code>" if rest else ""
+        return f'<code>claim.</code><a href="{card_href(cid)}"><code>{_e(cid)}</code></a>{tail}'
     return f"<code>{_e(key)}</code>"
 
 

@@ -150,7 +150,7 @@ def test_card_says_what_explain_prints(st):
 
 def test_an_input_that_is_another_claim_links_to_its_card(st):
     card = _card(st, "S4-016")
-    assert '<code>claim.</code><a href="claims-seed-004.html#s4-009"><code>S4-009</code></a><code></code>' in card
+    assert '<code>claim.</code><a href="claims-seed-004.html#s4-009"><code>S4-009</code></a></td>' in card
     card = _card(st, "S0-012")  # an input that is the upper end of another claim's range (S0-009)
     assert '<a href="claims-seed-000.html#s0-009"><code>S0-009</code></a><code>.high</code>' in card
 
