@@ -146,6 +146,40 @@ def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict],
     return "\n".join(lines)
 
 
+def _short(text: str) -> str:
+    """A stored glue text, numbers to 4 significant figures (for the chapters' notes)."""
+    s = _plain(text)
+    try:
+        return f"{float(s):.4g}"
+    except ValueError:
+        return s
+
+
+def chapter_note(glue: list[dict]) -> str:
+    """A MyST note for the top of a chapter: its glued numbers that differ from the baseline, both values."""
+    items = "; ".join(f"`{g['name']}` {_short(g['before'])} → {_short(g['after'])}" for g in glue)
+    return (":::{note}\n"
+            f"Under this scenario {len(glue)} number(s) on this page differ from the baseline (baseline → this "
+            f"scenario): {items}. See {{ref}}`what changed <what-changed>`.\n:::")
+
+
+def mark_chapters(notebook_dir: Path, glue: list[dict]) -> list[Path]:
+    """Insert :func:`chapter_note` after the title cell of every staged notebook with a changed glued number."""
+    import nbformat
+
+    by_nb: dict[str, list[dict]] = {}
+    for g in glue:
+        by_nb.setdefault(g["notebook"], []).append(g)
+    out = []
+    for name, items in by_nb.items():
+        path = Path(notebook_dir) / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(chapter_note(items)))
+        nbformat.write(nb, path)
+        out.append(path)
+    return out
+
+
 def write_downloads(src: Path, rows) -> list[Path]:
     """The ledger appendix's downloads: this build's ledger as CSV and JSON in ``<src>/_assets/downloads``
     (served as ``_static/downloads``; byte-identical to results/ledger.* under the baseline)."""
@@ -165,7 +199,8 @@ def write_downloads(src: Path, rows) -> list[Path]:
 def write_changes_page(src: Path, scenario_name: str, rows, claims: pd.DataFrame, moved: list[dict] | None = None,
                        baseline_notebooks: Path = NOTEBOOK_DIR, baseline_ledger: Path = BASELINE_LEDGER) -> Path:
     """Compare the executed notebooks in ``<src>/notebooks`` with ``baseline_notebooks`` and the rows with
-    ``baseline_ledger``; write ``<src>/notebooks/changes.md`` and add it to ``<src>/_toc.yml`` (first part)."""
+    ``baseline_ledger``; write ``<src>/notebooks/changes.md``, add it to ``<src>/_toc.yml`` (first part) and put a
+    note listing its changed numbers at the top of every staged chapter that has some."""
     import yaml
 
     from .ledger import read_baseline
@@ -180,6 +215,7 @@ def write_changes_page(src: Path, scenario_name: str, rows, claims: pd.DataFrame
     glue = glue_changes(base, new)
     verdicts = verdict_changes(read_baseline(baseline_ledger), rows, claims)
     titles = {s: _title(Path(baseline_notebooks) / f"{s}.ipynb") for s in new}
+    mark_chapters(src / "notebooks", glue)
     page = src / f"{CHANGES_DOC}.md"
     page.write_text(changes_markdown(scenario_name, verdicts, glue, titles, moved), encoding="utf-8")
     if CHANGES_DOC not in order:

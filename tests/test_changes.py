@@ -71,6 +71,11 @@ def test_changes_page_from_a_hand_made_pair_of_notebooks(tmp_path):
     assert "S0-025" not in text
     assert "## Glued numbers that changed (1)" in text
     assert '<tr><td><a href="c1.html">Chapter one</a></td><td><code>x</code></td><td>10.0</td><td>12.5</td></tr>' in text
+    # the chapter is marked: a note after its title cell, with both values
+    staged = nbformat.read(src / "notebooks" / "c1.ipynb", as_version=4)
+    assert staged.cells[1].source == (":::{note}\nUnder this scenario 1 number(s) on this page differ from the baseline "
+                                      "(baseline → this scenario): `x` 10 → 12.5. See {ref}`what changed <what-changed>`.\n:::")
+    assert len(nbformat.read(base_dir / "c1.ipynb", as_version=4).cells) == 2  # the baseline is untouched
     toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
     assert toc["parts"][0] == {"caption": "This build", "chapters": [{"file": "notebooks/changes"}]}
 
