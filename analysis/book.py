@@ -164,6 +164,9 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
             os.environ[SCENARIO_ENV] = saved
         else:
             os.environ.pop(SCENARIO_ENV, None)
+    from .changes import stage  # the ledger downloads and, under a scenario, the 'What changed' page
+
+    stage(src, str(Path(scenario).resolve()) if scenario else None)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(src), "--builder", builder, "-W", "-n", "--keep-going",
            "--path-output", str(out_root)]
@@ -222,10 +225,35 @@ def _claimed_text(r) -> str:
     return s
 
 
+def card_page(claim_id: str) -> str:
+    """The docname (under notebooks/) of the claim-card page of a claim's seed: S0-024 -> claims-seed-000.
+
+    A claim id's digit is its seed's number (tests/test_claims.py checks it against the seed file)."""
+    return f"claims-seed-{int(claim_id[1]):03d}"
+
+
+def card_anchor(claim_id: str) -> str:
+    """The HTML id of a claim's card on its page: S0-024 -> s0-024 (stable across builds)."""
+    return claim_id.lower()
+
+
+def card_href(claim_id: str) -> str:
+    """A claim card's URL relative to any page in notebooks/: claims-seed-000.html#s0-024."""
+    return f"{card_page(claim_id)}.html#{card_anchor(claim_id)}"
+
+
+def claim_link(claim_id: str) -> str:
+    """The claim id as an HTML link to its card (every page of the book lives in notebooks/)."""
+    import html
+
+    return f'<a class="claim-link" href="{card_href(claim_id)}">{html.escape(claim_id)}</a>'
+
+
 def ledger_table_frame(rows):
+    """One line per claim for the book's tables; the ``claim`` column links each id to its card."""
     import pandas as pd
 
-    return pd.DataFrame([{"claim": r.claim_id, "quote": r.quote, "claimed": _claimed_text(r), "unit": r.unit,
+    return pd.DataFrame([{"claim": claim_link(r.claim_id), "quote": r.quote, "claimed": _claimed_text(r), "unit": r.unit,
                           "rebuilt (90% interval)": _interval_text(r), "verdict": r.verdict,
                           "why": r.explanation} for r in rows])
 

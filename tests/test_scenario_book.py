@@ -18,15 +18,18 @@ EXAMPLE = REPO / "data" / "scenarios" / "examples" / "cheap-trainium.yaml"
 
 
 def _ledger_cells(nb) -> dict[str, list[str]]:
-    """claim id -> the cells of its row in the tbl-ledger HTML table of an executed A1_ledger notebook."""
+    """claim id -> the cells of its row in the tbl-ledger table (an itables DataTable: its rows are the
+    JSON of ``data_json`` in the table's arguments) of an executed A1_ledger notebook."""
+    import json
+
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             text = out.get("data", {}).get("text/html", "")
-            if 'id="tbl-ledger"' in text:
+            m = re.search(r'"data_json": ("(?:[^"\\]|\\.)*")', text)
+            if 'id="tbl-ledger-datatable"' in text and m:
                 rows = {}
-                for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S):
-                    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-                             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, flags=re.S)]
+                for raw in json.loads(json.loads(m.group(1))):
+                    cells = [html.unescape(re.sub(r"<[^>]+>", "", str(c))).strip() for c in raw]
                     if cells and re.match(r"S\d-\d{3}$", cells[0]):
                         rows[cells[0]] = cells
                 return rows
@@ -54,7 +57,7 @@ def test_second_scenario_changes_exactly_what_diff_says(runs):
     _, changed = make_ledger(scenario=sc)
     expected = {c["claim_id"]: c for c in diff(base, new, changed)}
     assert expected, "the example scenario should move some claims"
-    verdict_col = 6  # claim, seed, quote, claimed, unit, rebuilt (90% interval), verdict, ...
+    verdict_col = 8  # claim, seed, kind, chip, quote, claimed, unit, rebuilt (90% interval), verdict, ...
     moved = {cid for cid in runs["baseline"] if runs["baseline"][cid] != runs["example"][cid]}
     assert moved == set(expected)
     # every moved row shows the verdict the diff gives, before and after (flipped or not)

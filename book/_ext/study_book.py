@@ -35,7 +35,11 @@ def _prepare_banner(app):
 
 def _add_banner(app, pagename, templatename, context, doctree):
     if _BANNER["html"] and "body" in context:
-        context["body"] = _BANNER["html"] + context["body"]
+        banner = _BANNER["html"]
+        if "notebooks/changes" in app.env.found_docs:  # written by analysis.changes.stage under a scenario
+            banner = banner[:-len("</div>")] + (f'<p><a class="study-changes-link" href="{context["pathto"]("notebooks/changes")}">'
+                                                "What changed: every verdict and number that differs from the baseline</a></p></div>")
+        context["body"] = banner + context["body"]
 
 
 def _is_external(url) -> bool:
