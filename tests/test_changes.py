@@ -1,5 +1,5 @@
-import csv
 """What changed: the glued numbers and verdicts of a scenario build that differ from the baseline."""
+import csv
 import nbformat
 import pandas as pd
 import pytest
