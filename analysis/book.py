@@ -324,7 +324,7 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
     src = out_root / "_build" / ".src"
     cache = out_root / "_build" / ".cache"
     src.mkdir(parents=True, exist_ok=True)
-    _sync_tree(BOOK_DIR, src, skip={"_build", "notebooks", "_config.yml"})
+    _sync_tree(BOOK_DIR, src, skip={"_build", "notebooks", "_config.yml", "screenshots", "screenshots.py"})
     (src / "notebooks").mkdir(exist_ok=True)
     cfg = yaml.safe_load((BOOK_DIR / "_config.yml").read_text(encoding="utf-8"))
     cfg["execute"]["execute_notebooks"] = "off"
@@ -371,6 +371,8 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
         if stray.name not in keys:
             stray.unlink()
     log.append(f"notebooks ready in {time.perf_counter() - t0:.1f} s")
+    # Sphinx copies _static afresh; stale downloads there would only be reported as overwritten
+    shutil.rmtree(out_root / "_build" / builder / "_static" / DOWNLOADS, ignore_errors=True)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(src), "--builder", builder, "-W", "-n", "--keep-going",
            "--path-output", str(out_root)]

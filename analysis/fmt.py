@@ -189,6 +189,18 @@ def exact(x, unit: str = "", max_sig: int = 4) -> str:
     return _one(x, unit, place, strip=True)
 
 
+def general(x) -> str:
+    """Like ``'{:g}'`` (six significant figures, trailing zeros dropped) but never e-notation:
+    1e12 -> '1 trillion', 0.5 -> '0.5', 70 -> '70'."""
+    return exact(x, max_sig=6)
+
+
+def signed(x, max_sig: int = 3) -> str:
+    """:func:`exact` with an explicit sign: 0.25 -> '+0.25', -1.5 -> '−1.5'."""
+    text = exact(x, max_sig=max_sig)
+    return text if text.startswith(MINUS) or text in ("0", "") else "+" + text
+
+
 def exact_range(lo, hi, unit: str = "", max_sig: int = 4) -> str:
     """A stated range 'lo–hi' in one unit: (30, 40, 'percent') -> '30–40%'; USD -> 'USD 1B–1.5B'."""
     a = exact(lo, unit, max_sig)

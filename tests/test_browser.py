@@ -122,9 +122,9 @@ def test_every_page_renders_its_charts_offline_without_console_errors(browser, s
 # --- the test of the test: each check fails on a page broken in exactly its way ----------------------
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8">
-<script>window.MathJax = {{tex: {{inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]]}}}};</script>
+<script>window.MathJax = {tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]]}};</script>
 <script defer src="mathjax/tex-chtml.js"></script>
-<style>body {{ margin: 0; }} article {{ width: 700px; margin: 0 auto; }} .box {{ overflow-x: auto; }}</style>
+<style>body { margin: 0; } article { width: 700px; margin: 0 auto; } .box { overflow-x: auto; }</style>
 </head><body><article class="bd-article">
 <h1>A chapter</h1>
 <p>A chip-hour costs USD 1.25 and a fleet USD 812M; training took 1.2 × 10²⁶ FLOPs.</p>
@@ -158,9 +158,9 @@ def synthetic(tmp_path_factory):
     shutil.copytree(VENDOR / "mathjax", d / "mathjax")
     (d / "claims").mkdir()
     (d / "claims" / "seed-000.html").write_text('<html><body><div id="s0-021">card</div></body></html>')
-    (d / "clean.html").write_text(_PAGE.format(broken=""), encoding="utf-8")
+    (d / "clean.html").write_text(_PAGE.replace("{broken}", ""), encoding="utf-8")
     for check, html in BROKEN.items():
-        (d / f"{check}.html").write_text(_PAGE.format(broken=html), encoding="utf-8")
+        (d / f"{check}.html").write_text(_PAGE.replace("{broken}", html), encoding="utf-8")
     srv, base = _serve(d)
     yield d, base
     srv.shutdown()
