@@ -265,6 +265,16 @@ def _sync_tree(src: Path, dst: Path, skip: set[str]) -> None:
         (dst / rel).unlink()
 
 
+def _extension_digest() -> str:
+    """sha256 of the book's Sphinx extension sources (book/_ext/*.py)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in sorted((BOOK_DIR / "_ext").glob("*.py")):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _execute_and_export(args) -> tuple[str, float]:
     """Worker: execute one notebook into the cache (:func:`_execute_one`), then write its downloads."""
     import json
@@ -328,6 +338,8 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
     (src / "notebooks").mkdir(exist_ok=True)
     cfg = yaml.safe_load((BOOK_DIR / "_config.yml").read_text(encoding="utf-8"))
     cfg["execute"]["execute_notebooks"] = "off"
+    # the book's own extension shapes doctrees at read time: a change to it must re-read every page
+    cfg["sphinx"]["config"]["study_ext_digest"] = _extension_digest()
     _write_if_changed(src / "_config.yml", yaml.safe_dump(cfg, sort_keys=False).encode())
     inputs = inputs_digest(scenario)
     current = {nb.name: json.loads(nb.read_text(encoding="utf-8")) for nb in _toc_notebooks()}
@@ -371,17 +383,33 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
         if stray.name not in keys:
             stray.unlink()
     log.append(f"notebooks ready in {time.perf_counter() - t0:.1f} s")
-    # Sphinx copies _static afresh; stale downloads there would only be reported as overwritten
-    shutil.rmtree(out_root / "_build" / builder / "_static" / DOWNLOADS, ignore_errors=True)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(src), "--builder", builder, "-W", "-n", "--keep-going",
            "--path-output", str(out_root)]
     if capture:
         proc = subprocess.run(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         proc.stdout = "\n".join(log) + "\n" + proc.stdout
+        if proc.returncode == 0:
+            _sync_static(src, out_root / "_build" / builder)
         return proc
     print("\n".join(log))
-    return subprocess.call(cmd, env=env, cwd=REPO)
+    code = subprocess.call(cmd, env=env, cwd=REPO)
+    if code == 0:
+        _sync_static(src, out_root / "_build" / builder)
+    return code
+
+
+def _sync_static(src: Path, html: Path) -> None:
+    """Bring the built book's _static up to date with the staged _assets (Sphinx skips copying static
+    files when no page is out of date, so a CSS or download change alone would not arrive), and drop
+    downloads whose figure or table is gone."""
+    if not (html / "_static").is_dir():
+        return
+    for rel in sorted(_files_under(src / "_assets", set())):
+        _write_if_changed(html / "_static" / rel, (src / "_assets" / rel).read_bytes())
+    for rel in _files_under(html / "_static" / DOWNLOADS, set()) if (html / "_static" / DOWNLOADS).is_dir() else ():
+        if not (src / "_assets" / DOWNLOADS / rel).exists():
+            (html / "_static" / DOWNLOADS / rel).unlink()
 
 
 def notebooks() -> list[Path]:

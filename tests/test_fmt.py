@@ -125,3 +125,37 @@ def test_e_notation_detector():
 def test_infinities_and_nan_never_crash():
     assert fmt.cell(math.inf) == "∞" and fmt.cell(-math.inf) == "\u2212∞"
     assert fmt.interval(float("nan")) == "" and fmt.quantity(None) == ""
+
+
+def test_general_and_signed():
+    assert fmt.general(0.123456) == "0.123456" and fmt.general(1e12) == "1 trillion" and fmt.general(70) == "70"
+    assert fmt.signed(0.25) == "+0.25" and fmt.signed(-1.5) == "\u22121.5"
+
+
+def test_tables_write_every_cell_for_readers():
+    import re
+
+    import pandas as pd
+
+    from analysis import charts
+
+    df = pd.DataFrame({"flops": [1.2e26, 0.35, None], "ok": [True, False, True], "year": [2024, 2025, 123456]},
+                      index=pd.Index(["a", "b", "c"], name="run"))
+    t = charts.table(df, "tbl-x", {"flops": "{:g}"})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", t._repr_html_())
+    # '{:g}' of 1.2e26 would be '1.2e+26': the guard writes it with fmt.cell; NaN stays blank
+    assert [c.strip() for c in cells] == ["1.2 × 10²⁶", "yes", "2024", "0.35", "no", "2025", "", "yes", "123,456"]
+    csv = t._repr_mimebundle_()[charts.TABLE_CSV_MIMETYPE]
+    assert csv.splitlines() == ["run,flops,ok,year", "a,1.2e+26,True,2024", "b,0.35,False,2025", "c,,True,123456"]
+
+
+def test_glue_number_glues_a_formatted_text_alongside(monkeypatch):
+    import myst_nb
+
+    from analysis import book
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    assert book.glue_number("ch8_price", 25000, unit="USD") == 25000.0
+    assert glued == {"ch8_price": 25000.0, "ch8_price_fmt": "USD 25,000"}
+    assert book.glue_text("ch8_flag", True) == "yes" and glued["ch8_flag"] == "yes"

@@ -95,7 +95,8 @@ def _tables_as_tables(app, doctree):
 
 
 LONG_CELL = 240      # characters: a table cell longer than this is folded (rows stay short)
-_TD = re.compile(r'(<td\b[^>]*>)([^<]{%d,})(</td>)' % (LONG_CELL + 1))
+# a cell of plain text: no tags inside ('<' only as text, e.g. 'rebuilt low 3 <= claimed')
+_TD = re.compile(r'(<td\b[^>]*>)((?:[^<]|<(?![A-Za-z/!?])){%d,})(</td>)' % (LONG_CELL + 1))
 
 
 def fold_text(text: str, keep: int = 160) -> str:
@@ -157,6 +158,8 @@ def _cite_and_download(app, doctree, docname):
 
 
 def setup(app):
+    # set by `python -m analysis book` to a hash of this file: changing it re-reads every page ("env")
+    app.add_config_value("study_ext_digest", "", "env")
     app.add_enumerable_node(study_table, "table", html=(_visit_study_table, _depart_study_table))
     app.connect("doctree-read", _tables_as_tables)
     app.connect("doctree-read", _fold_tables)
