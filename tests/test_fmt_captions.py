@@ -35,6 +35,10 @@ def test_only_long_plain_cells_of_study_tables_fold():
     assert study_book.fold_long_cells(other) == other
     with_lt = f'<table class="study-table"><tr><td>{long} rebuilt low 3 <= claimed 4</td></tr></table>'
     assert study_book.fold_long_cells(with_lt).count("<details") == 1
+    # 150 characters: not folded, but given a readable width
+    mid = "b " * 75
+    out = study_book.fold_long_cells(f'<table class="study-table"><tr><td>{mid}</td></tr></table>')
+    assert f'<td><div class="study-long">{mid}</div></td>' in out and "<details" not in out
 
 
 def test_built_captions_number_tables_as_tables_and_link_existing_downloads(built_book):

@@ -95,8 +95,9 @@ def _tables_as_tables(app, doctree):
 
 
 LONG_CELL = 240      # characters: a table cell longer than this is folded (rows stay short)
+WIDE_CELL = 100      # characters: a cell this long gets a column wide enough to read (not one word a line)
 # a cell of plain text: no tags inside ('<' only as text, e.g. 'rebuilt low 3 <= claimed')
-_TD = re.compile(r'(<td\b[^>]*>)((?:[^<]|<(?![A-Za-z/!?])){%d,})(</td>)' % (LONG_CELL + 1))
+_TD = re.compile(r'(<td\b[^>]*>)((?:[^<]|<(?![A-Za-z/!?])){%d,})(</td>)' % (WIDE_CELL + 1))
 
 
 def fold_text(text: str, keep: int = 160) -> str:
@@ -112,10 +113,16 @@ def fold_text(text: str, keep: int = 160) -> str:
 
 
 def fold_long_cells(markup: str) -> str:
-    """Every plain-text <td> longer than LONG_CELL characters of a study table, folded (fold_text)."""
+    """In a study table, every plain-text <td> longer than WIDE_CELL characters is wrapped in a
+    ``div.study-long`` (a readable minimum width), and folded (fold_text) past LONG_CELL."""
     if "study-table" not in markup:
         return markup
-    return _TD.sub(lambda m: m.group(1) + fold_text(m.group(2)) + m.group(3), markup)
+
+    def one(m):
+        text = m.group(2)
+        body = fold_text(text) if len(text) > LONG_CELL else text
+        return f'{m.group(1)}<div class="study-long">{body}</div>{m.group(3)}'
+    return _TD.sub(one, markup)
 
 
 def _fold_tables(app, doctree):
