@@ -114,13 +114,16 @@ def _guarded(spec):
     return f
 
 
-def table(df, label: str, formats: dict | None = None) -> Table:
+def table(df, label: str, formats: dict | None = None, classes: str = "") -> Table:
     """A sparingly styled table with a stable HTML id (its label), so outputs are reproducible.
 
     Every cell is written for readers by :func:`analysis.fmt.cell` (yes/no, ISO dates, no
     e-notation, thousands separators); ``formats`` overrides chosen columns (see :func:`_guarded`).
+    ``classes`` adds CSS classes (``"verdict-table"`` lays out a ledger frame like the chapters'
+    verdict tables, book/_assets/study.css).
     """
-    styler = df.style.set_uuid(label).set_table_attributes(f'class="study-table" data-table-label="{label}"')
+    cls = " ".join(["study-table"] + classes.split())
+    styler = df.style.set_uuid(label).set_table_attributes(f'class="{cls}" data-table-label="{label}"')
     styler = styler.format(fmt.cell).format_index(fmt.cell)
     if formats:
         styler = styler.format({k: _guarded(v) for k, v in formats.items()}, subset=list(formats))
