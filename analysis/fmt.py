@@ -233,16 +233,15 @@ def interval(x, low=None, high=None, unit: str = "", sig: int = 3) -> str:
         return quantity(x, unit, sig)
     lo = _one(low, unit, place, strip=False, with_unit=_unit_after(unit), anchor=x)
     hi = _one(high, unit, place, strip=False, with_unit=_unit_after(unit), anchor=x)
-    if unit.strip() in CURRENCIES:
-        lo, hi = lo[len(unit.strip()) + 1:] if lo.startswith(unit.strip()) else lo, \
-            hi[len(unit.strip()) + 1:] if hi.startswith(unit.strip()) else hi
     return f"{centre} ({lo}{EN_DASH}{hi})"
 
 
 def _unit_after(unit: str) -> bool:
-    """Whether the interval's ends repeat the unit (SI units do: '1.2 GW (0.9 GW–1.5 GW)')."""
+    """Whether an interval's ends repeat the unit after the number: SI units, % and × do
+    ('1.2 GW (0.9 GW–1.5 GW)', '45% (40%–53%)'); a currency, written before the number, does not
+    ('USD 810M (630M–1.00B)')."""
     unit = (unit or "").strip()
-    return unit in CURRENCIES or bool(_split_si(unit)) or unit in PERCENT_UNITS or unit in RATIO_UNITS
+    return bool(_split_si(unit)) or unit in PERCENT_UNITS or unit in RATIO_UNITS
 
 
 def yes_no(b) -> str:
