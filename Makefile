@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCENARIO ?=
 
-.PHONY: book test lab execute check clean venv bench browser
+.PHONY: book test lab execute check clean venv bench browser screenshots
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "chromium not installed: the browser test will be skipped (run as root or apt-get install chromium)"; }
+
+# Landing page, a chapter, a claim card and the ledger at 1366 px, from the built book (builds it if missing).
+screenshots: $(STAMP) browser
+	test -f book/_build/html/index.html || $(PY) -m analysis book --scenario "$(SCENARIO)"
+	$(PY) book/screenshots.py
 
 execute: $(STAMP)
 	$(PY) -m analysis fit

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .book import VERDICT_COLOURS, _claimed_text, _interval_text, card_anchor, card_href, card_page
+from .book import DOWNLOADS, VERDICT_COLOURS, _claimed_text, _interval_text, card_anchor, card_href, card_page
 from .ledger import check_summary
 from .ledger.engine import _fmt
 from .paths import DATA_DIR, REPO
@@ -316,8 +316,6 @@ if __name__ == "__main__":  # python -m analysis.cards: rewrite results/claim_se
 # --------------------------------------------------------------------------------------------
 # the ledger appendix: an interactive table that works offline
 
-#: where the build puts the page's own ledger export (book/_assets is served as _static)
-DOWNLOADS = "downloads"
 LEDGER_FILTERS = ["verdict", "seed", "kind", "chip"]
 
 

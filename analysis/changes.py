@@ -183,6 +183,7 @@ def mark_chapters(notebook_dir: Path, glue: list[dict]) -> list[Path]:
 def write_downloads(src: Path, rows) -> list[Path]:
     """The ledger appendix's downloads: this build's ledger as CSV and JSON in ``<src>/_assets/downloads``
     (served as ``_static/downloads``; byte-identical to results/ledger.* under the baseline)."""
+    from .book import _write_if_changed  # unchanged bytes keep their mtime: Sphinx copies nothing anew
     from .cards import DOWNLOADS
     from .ledger import export
 
@@ -190,9 +191,7 @@ def write_downloads(src: Path, rows) -> list[Path]:
     d.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in ("csv", "json"):
-        p = d / f"ledger.{fmt}"
-        p.write_text(export(rows, fmt), encoding="utf-8")
-        out.append(p)
+        out.append(_write_if_changed(d / f"ledger.{fmt}", export(rows, fmt).encode("utf-8")))
     return out
 
 

@@ -19,6 +19,8 @@ import json
 
 import altair as alt
 
+from . import fmt
+
 RENDERER = "study"
 _counter = itertools.count(1)
 
@@ -61,8 +63,20 @@ def labelled(chart: alt.TopLevelMixin, label: str, title: str) -> alt.TopLevelMi
     return chart.properties(title=title, usermeta={"label": label})
 
 
+TABLE_CSV_MIMETYPE = "application/vnd.study.table+csv"  # the data behind a table, for its download
+
+
+def table_csv(df) -> str:
+    """The data behind a table as CSV (index included, unformatted numbers, ``\\n`` line ends)."""
+    return df.to_csv(lineterminator="\n")
+
+
 class Table:
-    """A styled table whose HTML and text representations are both reproducible."""
+    """A styled table whose HTML and text representations are both reproducible.
+
+    Besides its HTML it carries its data as CSV (:data:`TABLE_CSV_MIMETYPE`), which the book build
+    writes next to the page as ``<label>.csv`` for the caption's download link.
+    """
 
     def __init__(self, styler, label: str):
         self.styler, self.label = styler, label
@@ -70,15 +84,49 @@ class Table:
     def _repr_html_(self) -> str:
         return self.styler.to_html()
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {TABLE_CSV_MIMETYPE: table_csv(self.styler.data)}
+
     def __repr__(self) -> str:
         return f"<Table {self.label}: {self.styler.data.shape[0]} rows>"
 
 
-def table(df, label: str, formats: dict | None = None) -> Table:
-    """A sparingly styled table with a stable HTML id (its label), so outputs are reproducible."""
-    styler = df.style.set_uuid(label).set_table_attributes(f'class="study-table" data-table-label="{label}"')
+def _guarded(spec):
+    """A column format for Styler.format that never shows e-notation or True/False.
+
+    A format string ('{:g}', '{:.3f}') is applied as given unless its result would be e-notation, or
+    the value is a boolean or missing; then the cell is written by :func:`analysis.fmt.cell`.
+    Callables pass unchanged.
+    """
+    if callable(spec):
+        return spec
+
+    def f(v):
+        if fmt.cell(v) == "":  # missing stays blank, never 'nan'
+            return ""
+        if isinstance(v, (bool, str)) or type(v).__name__ in ("bool_", "bool"):
+            return fmt.cell(v)
+        try:
+            text = spec.format(v)
+        except (TypeError, ValueError):
+            return fmt.cell(v)
+        return fmt.cell(v) if fmt.has_e_notation(text) else text
+    return f
+
+
+def table(df, label: str, formats: dict | None = None, classes: str = "") -> Table:
+    """A sparingly styled table with a stable HTML id (its label), so outputs are reproducible.
+
+    Every cell is written for readers by :func:`analysis.fmt.cell` (yes/no, ISO dates, no
+    e-notation, thousands separators); ``formats`` overrides chosen columns (see :func:`_guarded`).
+    ``classes`` adds CSS classes (``"verdict-table"`` lays out a ledger frame like the chapters'
+    verdict tables, book/_assets/study.css).
+    """
+    cls = " ".join(["study-table"] + classes.split())
+    styler = df.style.set_uuid(label).set_table_attributes(f'class="{cls}" data-table-label="{label}"')
+    styler = styler.format(fmt.cell).format_index(fmt.cell)
     if formats:
-        styler = styler.format(formats)
+        styler = styler.format({k: _guarded(v) for k, v in formats.items()}, subset=list(formats))
     return Table(styler, label)
 
 
@@ -89,7 +137,7 @@ class FilterableTable:
         self.df, self.label = df, label
 
     def _repr_html_(self) -> str:
-        body = self.df.to_html(index=False, escape=True, border=0, classes=["study-table", "filterable"],
+        body = self.df.astype(object).map(fmt.cell).to_html(index=False, escape=True, border=0, classes=["study-table", "filterable"],
                                table_id=self.label, na_rep="")
         return (f'<div class="study-filter"><label>Filter rows: <input type="search" '
                 f'data-filter-for="{self.label}" placeholder="e.g. contradicted, S4-, trainium2"></label></div>'
@@ -99,6 +147,9 @@ class FilterableTable:
                 "box.addEventListener('input',function(){var q=box.value.toLowerCase();"
                 "rows.forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)>=0?'':'none';});});"
                 "})();</script>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {TABLE_CSV_MIMETYPE: self.df.to_csv(index=False, lineterminator="\n")}
 
     def __repr__(self) -> str:
         return f"<FilterableTable {self.label}: {len(self.df)} rows>"

@@ -14,6 +14,7 @@ import pandas as pd
 from .. import checkpoint as ck
 from ..training import predict_training
 from . import figure
+from .. import fmt
 
 #: The readings of data/rebuilds/S0.yaml (S0-008, S0-015): 'a few hours' as 1-4 h, its middle 3 h,
 #: the checkpoint periods of the alternative readings (2 h and 4 h), and the article's 30-day 1T run.
@@ -115,22 +116,22 @@ def inputs_frame(st) -> pd.DataFrame:
     rows = []
     models = st.ds.workloads.set_index("model_id")
     for m in MODELS:
-        rows.append({"input": f"{m}: parameters", "value": f"{models.params_total[m]:.4g}", "unit": "parameter",
+        rows.append({"input": f"{m}: parameters", "value": fmt.exact(models.params_total[m]), "unit": "parameter",
                      "basis": models.basis[m], "source": models.source_id[m]})
     claims = st.ds.claims.set_index("claim_id")
     for cid, what in (("S0-007", "model size"), ("S0-009", "checkpoint size"), ("S0-012", "checkpoint time before"),
                       ("S0-013", "checkpoint time after"), ("S0-014", "idle time saved")):
         c = claims.loc[cid]
-        v = f"{c.claimed_value:g}" + (f"-{c.claimed_high:g}" if pd.notna(c.claimed_high) else "")
+        v = fmt.general(c.claimed_value) + (f"-{fmt.general(c.claimed_high)}" if pd.notna(c.claimed_high) else "")
         rows.append({"input": f"seed claim {cid}: {what}", "value": v, "unit": c.unit, "basis": "claimed",
                      "source": "seed-000"})
     r = st.ds.long_row("hardware", "trainium2", "bf16_dense_tflops")
-    rows.append({"input": "trainium2: dense BF16 (fleet size of the 30-day run)", "value": f"{r['value']:g}",
+    rows.append({"input": "trainium2: dense BF16 (fleet size of the 30-day run)", "value": fmt.general(r['value']),
                  "unit": r["unit"], "basis": r["basis"], "source": r["source_id"]})
     for name in ("bytes_per_param_weights", "bytes_per_param_master_weights", "bytes_per_param_optimizer",
                  "checkpoint_write_gb_s", "chip_mtbf_hours", "restart_minutes", "tokens_per_param_chinchilla"):
         a = st.sc[name]
-        rows.append({"input": f"assumption {name} (range {a.low:g}-{a.high:g})", "value": f"{a.value:g}",
+        rows.append({"input": f"assumption {name} (range {fmt.general(a.low)}-{fmt.general(a.high)})", "value": fmt.general(a.value),
                      "unit": a.unit, "basis": "assumption", "source": a.source})
     return pd.DataFrame(rows).set_index("input")
 
@@ -147,8 +148,8 @@ def write_time_figure(st):
     bw = st.sc["checkpoint_write_gb_s"]
     gbs = np.logspace(0, 3, 49)
     rows = []
-    cases = [(f"{s} ({checkpoint_tb(st, params, s):g} TB)", checkpoint_tb(st, params, s)) for s in STATES]
-    cases.append((f"the article's {claim_value(st, 'S0-009', high=True):g} TB", claim_value(st, "S0-009", high=True)))
+    cases = [(f"{s} ({fmt.general(checkpoint_tb(st, params, s))} TB)", checkpoint_tb(st, params, s)) for s in STATES]
+    cases.append((f"the article's {fmt.general(claim_value(st, 'S0-009', high=True))} TB", claim_value(st, "S0-009", high=True)))
     for label, tb in cases:
         for g in gbs:
             rows.append({"checkpoint": label, "size_tb": tb, "write_gb_s": float(g),

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .sensitivity import claim_rule
 from . import figure
+from .. import fmt
 
 #: (topic, claim ids, what differs). Editorial grouping: which claims speak of the same thing.
 TOPICS = [
@@ -118,7 +119,7 @@ def inputs_frame(st) -> pd.DataFrame:
         for i in r.inputs:
             if i.basis == "claimed" or i.key in seen:
                 continue
-            v = f"{i.value:.4g}" if isinstance(i.value, (int, float)) and not isinstance(i.value, bool) else str(i.value)
+            v = fmt.exact(i.value) if isinstance(i.value, (int, float)) and not isinstance(i.value, bool) else str(i.value)
             seen[i.key] = {"input": i.key, "value": v, "unit": i.unit, "basis": i.basis, "source": i.source}
     return pd.DataFrame(sorted(seen.values(), key=lambda d: d["input"])).set_index("input")
 

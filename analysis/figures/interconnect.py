@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import interconnect as ic
 from . import figure
+from .. import fmt
 
 #: Chip counts of the hop-count comparison (powers of two, so the hypercube is defined).
 HOP_SIZES = (8, 16, 32, 64, 128, 256)
@@ -157,17 +158,17 @@ def inputs_frame(st) -> pd.DataFrame:
     rows = []
     for chip in ("trainium1", "trainium2", "trainium3", "h100-sxm", "tpu-v5p"):
         r = st.ds.long_row("hardware", chip, "interconnect_bidir_gb_s")
-        rows.append({"input": f"{chip}: chip-to-chip bandwidth (both directions)", "value": f"{r['value']:g}",
+        rows.append({"input": f"{chip}: chip-to-chip bandwidth (both directions)", "value": fmt.general(r['value']),
                      "unit": r["unit"], "basis": r["basis"], "source": r["source_id"]})
     for system, metric, what in (("trn1.32xlarge", "chips", "chips"), ("trn2.48xlarge", "chips", "chips"),
                                  ("trn2.48xlarge", "efa_gbit_s", "EFA line rate"),
                                  ("trn2-ultraserver", "chips", "chips"), ("tpu-v5p-pod", "chips", "chips")):
         r = st.ds.long_row("system_params", system, metric)
-        rows.append({"input": f"{system}: {what}", "value": f"{r['value']:g}", "unit": r["unit"],
+        rows.append({"input": f"{system}: {what}", "value": fmt.general(r['value']), "unit": r["unit"],
                      "basis": r["basis"], "source": r["source_id"]})
     for name in ("network_alpha_us", "network_efficiency"):
         a = st.sc[name]
-        rows.append({"input": f"assumption {name} (range {a.low:g}-{a.high:g})", "value": f"{a.value:g}",
+        rows.append({"input": f"assumption {name} (range {fmt.general(a.low)}-{fmt.general(a.high)})", "value": fmt.general(a.value),
                      "unit": a.unit, "basis": "assumption", "source": a.source})
     return pd.DataFrame(rows).set_index("input")
 
@@ -214,7 +215,7 @@ def hangs_on_frame(rows) -> pd.DataFrame:
     """Numeric claims with an assumption that moves them or another reading in the ledger: claimed,
     rebuilt (90% interval), the top assumption and its low-to-high swing, and each other reading."""
     def f(x):
-        return "" if x is None else f"{x:.4g}"
+        return "" if x is None else fmt.exact(x)
 
     out = []
     for r in rows:
@@ -228,7 +229,7 @@ def hangs_on_frame(rows) -> pd.DataFrame:
         out.append({"claim": r.claim_id, "unit": r.unit,
                     "claimed": f(r.claimed) + (f"-{f(r.claimed_high)}" if r.claimed_high is not None else ""),
                     "rebuilt (90% interval)": interval, "verdict": r.verdict,
-                    "top assumption (swing)": f"{top[0]} ({top[1]:+.3g})" if top else "none moves it",
+                    "top assumption (swing)": f"{top[0]} ({fmt.signed(top[1], max_sig=3)})" if top else "none moves it",
                     "other readings: rebuilt": "; ".join(f"{a['label']}: {f(_num(a['rebuilt']))}"
                                                        for a in r.alts) or "none"})
     return pd.DataFrame(out).set_index("claim") if out else pd.DataFrame(

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import power
 from . import figure
+from .. import fmt
 
 PRECISIONS = {"bf16_dense_tflops": "BF16 dense", "fp8_dense_tflops": "FP8 dense"}
 NEW, OLD = "trainium3", "trainium2"
@@ -94,7 +95,7 @@ def table_frame(st, powers=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = np.arange(100.0, 901.0, 25.0) if powers is None else np.asarray(powers, dtype=float)
     line = pd.DataFrame({"power_w": p, "tok_s": throughput_for_ratio(v["ratio_claim"], v["h100_tok_s"],
                                                                      v["h100_w"], p),
-                         "what": f"needed for the claimed {v['ratio_claim']:g}x tokens/s per W"})
+                         "what": f"needed for the claimed {fmt.general(v['ratio_claim'])}x tokens/s per W"})
     pts = pd.DataFrame([
         {"power_w": v["h100_w"], "tok_s": v["h100_tok_s"], "what": "H100 (seed table)"},
         {"power_w": v["inf3_w"], "tok_s": v["inf3_tok_s"], "what": "Inferentia3 (seed table)"},

@@ -23,6 +23,7 @@ import pandas as pd
 from ..ledger.rules import agrees_numeric, check_outcome, check_verdict, claim_band, directional_outcome
 from ..ledger.specs import load_specs
 from . import figure
+from .. import fmt
 
 #: A swing smaller than this fraction of the rebuilt value is floating-point noise, not a dependence.
 REL_EPS = 1e-6
@@ -221,7 +222,7 @@ def ranking(st):
     long = pd.concat([
         af.assign(role="largest swing for the claim", claims=af.top_for),
         af.assign(role="a smaller swing", claims=af.claims_moved - af.top_for)], ignore_index=True)
-    long["range"] = [f"{lo:g} to {hi:g} {u}" for lo, hi, u in zip(long.low, long.high, long.unit)]
+    long["range"] = [f"{fmt.general(lo)} to {fmt.general(hi)} {u}" for lo, hi, u in zip(long.low, long.high, long.unit)]
     order = list(af.assumption)
     return alt.Chart(long).mark_bar().encode(
         y=alt.Y("assumption:N", sort=order, title="Assumption"),
@@ -263,7 +264,7 @@ def intervals(st):
 def _fmt(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
-    return f"{x:.4g}"
+    return fmt.exact(x)
 
 
 def endpoint_table_frame(st, only_flips: bool = False) -> pd.DataFrame:

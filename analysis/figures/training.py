@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import training
 from . import figure
+from .. import fmt
 
 #: The seeds' training-cost claims: (claim id, model label, active parameters or a workloads.csv
 #: model id, chip). "1T" is the size the claims state (quantity training_cost_1t_30d); the
@@ -120,7 +121,7 @@ def sensitivity_frame(st, chapter: str) -> pd.DataFrame:
     out = []
     for name, g in df.groupby("assumption", sort=True):
         a = st.sc[name]
-        out.append({"assumption": name, "range": f"{a.low:g}–{a.high:g} {a.unit} (central {a.value:g})",
+        out.append({"assumption": name, "range": f"{fmt.general(a.low)}–{fmt.general(a.high)} {a.unit} (central {fmt.general(a.value)})",
                     "claims where largest": int(g.top.sum()),
                     "median swing (% of rebuilt)": float(g.rel.median()),
                     "largest swing (% of rebuilt)": float(g.rel.max()),

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import validate as val
 from . import figure
+from .. import fmt
 
 
 def _cache(st) -> dict:
@@ -97,7 +98,7 @@ def training_table(st) -> pd.DataFrame:
         "run": d.run_id, "chip": d.chip_id,
         "measured (M chip-hours)": d.measured_chip_hours / 1e6,
         "predicted (M chip-hours)": d.predicted_chip_hours / 1e6,
-        "90% interval (M)": [f"{lo / 1e6:.3g}–{hi / 1e6:.3g}" for lo, hi in zip(d.low_chip_hours, d.high_chip_hours)],
+        "90% interval (M)": [f"{fmt.exact(lo / 1e6, max_sig=3)}–{fmt.exact(hi / 1e6, max_sig=3)}" for lo, hi in zip(d.low_chip_hours, d.high_chip_hours)],
         "inside": np.where(d.inside_interval, "yes", "no"),
         "error (%)": d.error_pct, "naive error (%)": d.naive_error_pct,
     }).sort_values("run").set_index("run")

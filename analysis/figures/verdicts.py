@@ -30,8 +30,8 @@ def verdicts_by_seed_kind(st):
         order=alt.Order("verdict_order:Q"),
         tooltip=["verdict:N", alt.Tooltip("count():Q", title="claims")],
     ).transform_calculate(verdict_order=f"indexof({list(VERDICTS)}, datum.verdict)")
-    by_seed = base.encode(y=alt.Y("seed:N", title="Seed article")).properties(width=260, height=160)
-    by_kind = base.encode(y=alt.Y("kind:N", title="Kind of claim", sort="-x")).properties(width=260, height=320)
+    by_seed = base.encode(y=alt.Y("seed:N", title="Seed article")).properties(width=210, height=160)
+    by_kind = base.encode(y=alt.Y("kind:N", title="Kind of claim", sort="-x")).properties(width=210, height=320)
     return alt.hconcat(by_seed, by_kind)
 
 

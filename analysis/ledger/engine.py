@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checkpoint, cost, inference, interconnect, market, power, roofline, training
-from .. import units
+from .. import fmt, units
 from .. import workloads as wl
 from ..errors import StudyInputError
 from ..montecarlo import DEFAULT_DRAWS, DEFAULT_SEED, draw_assumptions
@@ -126,14 +126,14 @@ class Namespace:
         v = self.scenario.value(name)
         asm = self.L.scenario[name]
         # a user's value (scenario file or --set) is labelled as theirs: basis scenario/user, source the origin
-        self._record(f"assumption.{name}", asm.value, asm.unit, f"{asm.basis} [{asm.low:g}, {asm.high:g}]",
-                     asm.origin or asm.source)
+        self._record(f"assumption.{name}", asm.value, asm.unit,
+                     f"{asm.basis} [{fmt.exact(asm.low)}, {fmt.exact(asm.high)}]", asm.origin or asm.source)
         return v
 
     def model(self, model_id):
         m = wl.transformer(self.L.ds, model_id)
         row = self.L.ds.workloads[self.L.ds.workloads.model_id == model_id].iloc[0]
-        self._record(f"workloads.{model_id}", f"{m.params_total:.4g} params", "parameter", row.basis, row.source_id)
+        self._record(f"workloads.{model_id}", f"{fmt.exact(m.params_total)} params", "parameter", row.basis, row.source_id)
         return m
 
     def event(self, event_id):
@@ -601,9 +601,8 @@ def _num(x):
 
 
 def _fmt(x) -> str:
+    """A number in a check's words (:func:`analysis.fmt.exact`, four significant figures, scale
+    words, never e-notation); 'n/a' for None."""
     if x is None:
         return "n/a"
-    x = float(x)
-    if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
-        return f"{x:.3g}"
-    return f"{x:,.4g}"
+    return fmt.exact(float(x))

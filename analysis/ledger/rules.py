@@ -31,6 +31,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..fmt import exact as _n  # numbers in a rule's words: '1.008 trillion', never '1.008e+12'
+
 VERDICTS = ("consistent", "plausible", "inconsistent", "contradicted", "implausible", "unverifiable")
 #: what a check (or the evidence class it is weighed as) can say: (agrees, disagrees)
 EVIDENCE = {"public": ("consistent", "contradicted"), "seed": ("consistent", "inconsistent"),
@@ -120,17 +122,17 @@ def agrees_numeric(mode: str, c_lo: float, c_hi: float, low: float, high: float,
     if mode == "within":
         a, b = c_lo * (1 - tol) if c_lo >= 0 else c_lo * (1 + tol), c_hi * (1 + tol) if c_hi >= 0 else c_hi * (1 - tol)
         ok = a <= high and low <= b
-        return ok, f"claimed band [{a:.4g}, {b:.4g}] {'overlaps' if ok else 'misses'} rebuilt [{low:.4g}, {high:.4g}]"
+        return ok, f"claimed band [{_n(a)}, {_n(b)}] {'overlaps' if ok else 'misses'} rebuilt [{_n(low)}, {_n(high)}]"
     if mode == "up_to":
         ok = low <= c_lo * (1 + tol) and c_lo <= high * (1 + tol)
-        return ok, (f"'up to {c_lo:.4g}' {'is' if ok else 'is not'} reachable within rebuilt "
-                    f"[{low:.4g}, {high:.4g}] (tolerance {tol:.0%})")
+        return ok, (f"'up to {_n(c_lo)}' {'is' if ok else 'is not'} reachable within rebuilt "
+                    f"[{_n(low)}, {_n(high)}] (tolerance {tol:.0%})")
     if mode == "at_most":
         ok = low <= c_lo * (1 + tol)
-        return ok, f"rebuilt low {low:.4g} {'<=' if ok else '>'} claimed ceiling {c_lo:.4g} (+{tol:.0%})"
+        return ok, f"rebuilt low {_n(low)} {'<=' if ok else '>'} claimed ceiling {_n(c_lo)} (+{tol:.0%})"
     if mode == "at_least":
         ok = high >= c_lo * (1 - tol)
-        return ok, f"rebuilt high {high:.4g} {'>=' if ok else '<'} claimed floor {c_lo:.4g} (-{tol:.0%})"
+        return ok, f"rebuilt high {_n(high)} {'>=' if ok else '<'} claimed floor {_n(c_lo)} (-{tol:.0%})"
     raise ValueError(f"unknown compare mode {mode!r}; expected one of {COMPARE_MODES}")
 
 
@@ -185,23 +187,23 @@ def directional_outcome(kind: str, better: str, c_lo: float, c_hi: float, low: f
     """
     if better == "higher":
         beyond = c_lo > high * (1 + tol) if high >= 0 else c_lo > high * (1 - tol)
-        edge = f"{'ceiling' if kind == 'bound' else 'optimistic end'} {high:.4g}"
+        edge = f"{'ceiling' if kind == 'bound' else 'optimistic end'} {_n(high)}"
         worse = c_hi < low * (1 - tol)
         worse_txt = "lower than modelled (achievable)"
-        cons = f"claimed {c_lo:.4g}"
+        cons = f"claimed {_n(c_lo)}"
     else:
         beyond = c_hi < low * (1 - tol) if low >= 0 else c_hi < low * (1 + tol)
-        edge = f"{'floor' if kind == 'bound' else 'optimistic end'} {low:.4g}"
+        edge = f"{'floor' if kind == 'bound' else 'optimistic end'} {_n(low)}"
         worse = c_lo > high * (1 + tol)
         worse_txt = "slower/costlier than modelled (achievable)"
-        cons = f"claimed {c_hi:.4g}"
+        cons = f"claimed {_n(c_hi)}"
     if beyond:
         return "beyond", f"{cons} is beyond the {edge} (tolerance {tol:.0%}; {better} is better for the claim)"
     if kind == "bound":
         return "passes", f"{cons} is on the feasible side of the {edge} (a bound passes, it does not confirm)"
     if worse:
-        return "passes", f"{cons} is {worse_txt}: rebuilt 90% [{low:.4g}, {high:.4g}]"
-    return "passes", f"{cons} is within reach of the rebuilt 90% [{low:.4g}, {high:.4g}]"
+        return "passes", f"{cons} is {worse_txt}: rebuilt 90% [{_n(low)}, {_n(high)}]"
+    return "passes", f"{cons} is within reach of the rebuilt 90% [{_n(low)}, {_n(high)}]"
 
 
 def check_outcome(effective: str, agrees: bool) -> str:
