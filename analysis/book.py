@@ -334,7 +334,12 @@ def build(scenario: str | None = None, *, builder: str = "html", path_output: Pa
         path = Path(scenario).resolve()
         from .scenario import load_scenario
 
-        load_scenario(path)  # refuse a bad scenario before a long build
+        from . import load_datasets
+        from .summary import later_input_errors
+
+        errors = later_input_errors(load_datasets(), load_scenario(path))  # refuse a bad scenario (its data:
+        if errors:                                                           # cells too) before a long build
+            raise errors[0]
         env[SCENARIO_ENV] = os.environ[SCENARIO_ENV] = str(path)
         scenario = str(path)
     out_root = Path(path_output) if path_output is not None else BOOK_DIR

@@ -300,6 +300,14 @@ def test_bad_scenario_file(case, tmp_path):
     assert_refused(run("data", "check", "--scenario", p), "my.yaml", *needles)
 
 
+def test_book_refuses_a_bad_scenario_data_cell_before_building(tmp_path):
+    # the book executes nothing when a scenario's data: cell names no metric (line 5 of the file)
+    p = tmp_path / "my.yaml"
+    p.write_text("name: mine\ndescription: x\nassumptions: {}\ndata:\n  hardware.trainium2.bf16_dense_tflop: 800\n",
+                 encoding="utf-8")
+    assert_refused(run("book", "--scenario", p), "my.yaml, line 5", "no metric 'bf16_dense_tflop'", "bf16_dense_tflops")
+
+
 def test_scenario_file_in_latin1(tmp_path):
     p = tmp_path / "my.yaml"
     p.write_bytes("name: mine\ndescription: électricité\n".encode("latin-1"))

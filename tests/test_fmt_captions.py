@@ -55,7 +55,9 @@ def test_built_captions_number_tables_as_tables_and_link_existing_downloads(buil
             assert f'<span class="pre">{label}</span>' in head, (page.name, label)
             links = re.findall(r'href="([^"]*_static/downloads/[^"]+)"', head)
             exts = sorted(Path(h).suffix for h in links)
-            assert exts == ([".csv"] if kind == "tbl" else [".csv", ".png", ".svg"]), (page.name, label, exts)
+            # the ledger's caption offers the whole ledger export (CSV and JSON) instead of a table CSV
+            want = [".csv", ".json"] if label == "tbl-ledger" else [".csv"] if kind == "tbl" else [".csv", ".png", ".svg"]
+            assert exts == want, (page.name, label, exts)
             for h in links:
                 assert (page.parent / h).resolve().stat().st_size > 0, h
     assert seen["tbl"] >= 30 and seen["fig"] >= 20, seen
