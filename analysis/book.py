@@ -453,8 +453,9 @@ VERDICT_COLOURS = {"consistent": "#d9f0d3", "plausible": "#eef6e4", "inconsisten
 
 def _interval_text(r) -> str:
     """A claim's rebuilt value for readers (:func:`analysis.fmt.interval`): value in its unit and its
-    90% interval rounded where the interval's width resolves; yes/no for statements; a year-month for
-    dates. '' when nothing was rebuilt."""
+    90% interval rounded where the interval's width resolves (a zero-width one, an exact figure, keeps
+    its digits: :func:`analysis.fmt.exact`); yes/no for statements; a year-month for dates. '' when
+    nothing was rebuilt."""
     import math
 
     from . import fmt
@@ -465,8 +466,8 @@ def _interval_text(r) -> str:
         return fmt.yes_no(r.rebuilt)
     if r.unit == "date":
         return fmt.decimal_year(r.rebuilt)
-    if r.low is None or r.low == r.high:
-        return fmt.quantity(r.rebuilt, r.unit)
+    if r.low is None or r.low == r.high:  # an exact figure (a published spec): its own digits, up to 4
+        return fmt.exact(r.rebuilt, r.unit)
     return fmt.interval(r.rebuilt, r.low, r.high, r.unit)
 
 

@@ -165,6 +165,13 @@ def citation_meta() -> dict:
     return {"title": str(cff["title"]).split(" — ")[0], "version": str(cff["version"])}
 
 
+def _unit_left_out(unit) -> bool:
+    """True when :mod:`analysis.fmt` writes a number of this unit without it (chip, year, count...)."""
+    from . import fmt
+
+    return bool(unit) and unit != "date" and fmt.quantity(1.0, unit) == fmt.quantity(1.0, "")
+
+
 def card_html(row, *, kind: str, subject: str, sources: dict[str, str], citation: dict) -> str:
     """One claim's card (deterministic HTML; every value escaped)."""
     cid, verdict = row.claim_id, row.verdict
@@ -178,11 +185,13 @@ def card_html(row, *, kind: str, subject: str, sources: dict[str, str], citation
     rebuilt = _interval_text(row)
     ratio = "" if row.ratio is None or (isinstance(row.ratio, float) and math.isnan(row.ratio)) \
         else f"; claimed / rebuilt = {_e(_fmt(row.ratio))}"
-    unit = f" {_e(row.unit)}" if row.unit else ""
+    # the formatter writes most units itself (and rescales them: 1,299 TFLOPS -> 1.299 PFLOPS); only a
+    # unit it leaves out (chip, year, count...) is added after the number
+    unit = f" {_e(row.unit)}" if _unit_left_out(row.unit) else ""
     parts.append('<dl class="claim-facts">'
                  f"<dt>Claimed</dt><dd>{_e(claimed)}{unit if row.claimed is not None else ''}</dd>"
                  f"<dt>Rebuilt (90% interval)</dt><dd>{_e(rebuilt) or 'nothing to rebuild'}"
-                 f"{unit if rebuilt and not isinstance(row.rebuilt, bool) else ''}{ratio}</dd>"
+                 f"{unit if rebuilt and not isinstance(row.rebuilt, bool) and row.unit != 'date' else ''}{ratio}</dd>"
                  f"<dt>Reading</dt><dd>{_e(row.reading)}</dd>"
                  f"<dt>Model</dt><dd><code>{_e(row.model)}</code> (evidence: {_e(row.evidence)})</dd>"
                  "</dl>")

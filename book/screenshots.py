@@ -6,7 +6,7 @@ request to another host is blocked) and writes into book/screenshots/:
 * landing.png         the landing page (the findings)
 * chapter.png         chapter 8 from the top
 * chapter-verdicts.png chapter 8's verdict table (its caption, label and downloads)
-* claim-card.png      a claim-card page, when the book has one (notebooks/claims/seed-000.html)
+* claim-card.png      a claim-card page at one card (notebooks/claims-seed-000.html#s0-024)
 * ledger.png          the ledger appendix
 
 Each is the 1366 px wide viewport, 1400 px tall, after charts and MathJax have rendered.
@@ -27,7 +27,7 @@ WIDTH, HEIGHT = 1366, 1400
 SHOTS = [("landing", "notebooks/00_findings.html", None),
          ("chapter", "notebooks/08_fleet_pricing.html", None),
          ("chapter-verdicts", "notebooks/08_fleet_pricing.html", "#tbl-fleet-pricing-verdicts"),
-         ("claim-card", "notebooks/claims/seed-000.html", None),
+         ("claim-card", "notebooks/claims-seed-000.html", "#s0-024"),
          ("ledger", "notebooks/A1_ledger.html", None)]
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-default-apps"]

@@ -116,8 +116,8 @@ def test_card_of_S0_024_matches_its_ledger_row(st, ledger_csv):
     assert html.escape(row.quote, quote=True) in card
     # claimed 800 TFLOPS vs rebuilt 667 (the Neuron docs' dense BF16), ratio 800/667 = 1.199
     assert float(row.claimed) == 800 and float(row.rebuilt) == 667
-    assert re.search(r"Claimed\s+800 TFLOPS", text)
-    assert "667" in text and "claimed / rebuilt = 1.199" in text
+    assert re.search(r"Claimed\s+800 TFLOPS\s+Rebuilt", text)  # the unit once, not "800 TFLOPS TFLOPS"
+    assert re.search(r"Rebuilt \(90% interval\)\s+667 TFLOPS; claimed / rebuilt = 1.199", text)
     # every check, the one the verdict rests on marked, and the rule
     assert len(re.findall(r'<li class="claim-check[ "]', card)) == 1 and 'class="claim-check rests-on"' in card
     assert "published figures (data/hardware.csv) [public]: disagrees -&gt; contradicted" in card
@@ -130,6 +130,15 @@ def test_card_of_S0_024_matches_its_ledger_row(st, ledger_csv):
     assert "no scenario assumption" in card and row.top_assumption == ""
     assert ('Cite this claim: <code>&quot;AWS AI chips: the claims, rebuilt&quot;, v0.1.0, claim S0-024, '
             "notebooks/claims-seed-000.html#s0-024</code>") in card
+
+
+def test_exact_figures_keep_their_digits_and_units_show_once(st):
+    # S0-025: H100's dense BF16 is 989.5 TFLOPS (1,979 with sparsity / 2), an exact published figure:
+    # written 989.5, not rounded to 990; a unit the formatter leaves out (chips) is added once
+    text = html.unescape(re.sub(r"<[^>]+>", " ", _card(st, "S0-025")))
+    assert re.search(r"Rebuilt \(90% interval\)\s+989.5 TFLOPS;", text)
+    from analysis import cards
+    assert cards._unit_left_out("chip") and not cards._unit_left_out("TFLOPS") and not cards._unit_left_out("USD")
 
 
 def test_card_says_what_explain_prints(st):

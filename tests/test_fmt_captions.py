@@ -60,4 +60,6 @@ def test_built_captions_number_tables_as_tables_and_link_existing_downloads(buil
             assert exts == want, (page.name, label, exts)
             for h in links:
                 assert (page.parent / h).resolve().stat().st_size > 0, h
+            if kind == "tbl":  # the caption is closed before the table: the table is not caption text
+                assert "<table" not in head, (page.name, label, "table inside its <figcaption>")
     assert seen["tbl"] >= 30 and seen["fig"] >= 20, seen

@@ -81,7 +81,9 @@ def _visit_study_table(self, node):
 
 
 def _depart_study_table(self, node):
-    self.depart_figure(node)
+    # docutils closes <figcaption> at the end of a figure (its caption comes last); a table's caption
+    # comes first and is closed right after it (_tables_as_tables), so only the figure is closed here
+    self.body.append("</figure>\n")
 
 
 def _tables_as_tables(app, doctree):
@@ -91,7 +93,8 @@ def _tables_as_tables(app, doctree):
             continue
         new = study_table(fig.rawsource, **fig.attributes)
         caps = [c for c in fig.children if isinstance(c, nodes.caption)]
-        new.extend([c.deepcopy() for c in caps] + [c.deepcopy() for c in fig.children if c not in caps])
+        close = [nodes.raw("", "</figcaption>\n", format="html")] if caps else []
+        new.extend([c.deepcopy() for c in caps] + close + [c.deepcopy() for c in fig.children if c not in caps])
         new["classes"].append("study-table-figure")
         fig.replace_self(new)
         for i in new["ids"]:
