@@ -53,9 +53,11 @@ def test_built_captions_number_tables_as_tables_and_link_existing_downloads(buil
             number = re.search(r'<span class="caption-number">([^<]*)</span>', head).group(1)
             assert number.startswith("Table " if kind == "tbl" else "Fig. "), (page.name, label, number)
             assert f'<span class="pre">{label}</span>' in head, (page.name, label)
-            links = re.findall(r'href="([^"]*_static/downloads/[^"]+)"', head)
+            # the ledger's own export links sit above its table, in the figure's body
+            where = text[m.start():text.index("</figure>", m.end())] if label == "tbl-ledger" else head
+            links = re.findall(r'href="([^"]*_static/downloads/[^"]+)"', where)
             exts = sorted(Path(h).suffix for h in links)
-            # the ledger's caption offers the whole ledger export (CSV and JSON) instead of a table CSV
+            # the ledger offers the whole ledger export (CSV and JSON) instead of a table CSV
             want = [".csv", ".json"] if label == "tbl-ledger" else [".csv"] if kind == "tbl" else [".csv", ".png", ".svg"]
             assert exts == want, (page.name, label, exts)
             for h in links:
