@@ -101,6 +101,14 @@ def moved_claims(base_rows, rows, changed_keys: list[str]) -> list[dict]:
     return [d for d in diff(base_rows, rows, changed_keys) if d["verdict_before"] == d["verdict_after"]]
 
 
+def _html_table(name: str, headers: list[str], cells: list[list[str]]) -> str:
+    """One of the page's tables: ``cells`` are already-escaped HTML, one list per row."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells)
+    return (f'<div class="study-changes"><table class="study-table changes-{name}" id="changes-{name}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
 def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict], titles: dict[str, str],
                      moved: list[dict] | None = None) -> str:
     """The 'What changed' page (MyST Markdown with HTML tables; links relative to notebooks/)."""
@@ -114,33 +122,25 @@ def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict],
              "with both values as stored (before rounding for the page). Claim ids link to their cards.", "",
              f"## Verdicts that changed ({len(verdicts)})", ""]
     if verdicts:
-        trs = "".join(f"<tr><td>{claim_link(v['claim_id']) if v['verdict_after'] else e(v['claim_id'])}</td>"
-                      f"<td>{e(v['verdict_before'] or ABSENT)}</td><td>{e(v['verdict_after'] or ABSENT)}</td>"
-                      f"<td>{e(v['why'])}</td></tr>" for v in verdicts)
-        lines += ['<div class="study-changes"><table class="study-table changes-verdicts" id="changes-verdicts">'
-                  "<thead><tr><th>claim</th><th>baseline verdict</th><th>this scenario</th><th>why</th></tr></thead>"
-                  f"<tbody>{trs}</tbody></table></div>", ""]
+        lines += [_html_table("verdicts", ["claim", "baseline verdict", "this scenario", "why"], [
+            [claim_link(v["claim_id"]) if v["verdict_after"] else e(v["claim_id"]), e(v["verdict_before"] or ABSENT),
+             e(v["verdict_after"] or ABSENT), e(v["why"])] for v in verdicts]), ""]
     else:
         lines += ["No verdict differs from the baseline.", ""]
     if moved is not None:
         lines += [f"## Claims whose rebuilt value moved, verdict unchanged ({len(moved)})", ""]
         if moved:
-            trs = "".join(f"<tr><td>{claim_link(m['claim_id'])}</td><td>{e(m['verdict_after'])}</td>"
-                          f"<td>{e(_value(m['rebuilt_before']))}</td><td>{e(_value(m['rebuilt_after']))}</td>"
-                          f"<td>{e(m['unit'])}</td><td>{e(m['why'])}</td></tr>" for m in moved)
-            lines += ['<div class="study-changes"><table class="study-table changes-moved" id="changes-moved">'
-                      "<thead><tr><th>claim</th><th>verdict (both)</th><th>baseline rebuilt</th><th>this scenario</th>"
-                      f"<th>unit</th><th>moved by</th></tr></thead><tbody>{trs}</tbody></table></div>", ""]
+            lines += [_html_table("moved", ["claim", "verdict (both)", "baseline rebuilt", "this scenario", "unit",
+                                            "moved by"], [
+                [claim_link(m["claim_id"]), e(m["verdict_after"]), e(_value(m["rebuilt_before"])),
+                 e(_value(m["rebuilt_after"])), e(m["unit"]), e(m["why"])] for m in moved]), ""]
         else:
             lines += ["No rebuilt value moved.", ""]
     lines += [f"## Glued numbers that changed ({len(glue)})", ""]
     if glue:
-        trs = "".join(f'<tr><td><a href="{e(g["notebook"])}.html">{e(titles.get(g["notebook"], g["notebook"]))}</a></td>'
-                      f"<td><code>{e(g['name'])}</code></td><td>{e(_plain(g['before']))}</td>"
-                      f"<td>{e(_plain(g['after']))}</td></tr>" for g in glue)
-        lines += ['<div class="study-changes"><table class="study-table changes-glue" id="changes-glue">'
-                  "<thead><tr><th>page</th><th>glued name</th><th>baseline</th><th>this scenario</th></tr></thead>"
-                  f"<tbody>{trs}</tbody></table></div>", ""]
+        lines += [_html_table("glue", ["page", "glued name", "baseline", "this scenario"], [
+            [f'<a href="{e(g["notebook"])}.html">{e(titles.get(g["notebook"], g["notebook"]))}</a>',
+             f"<code>{e(g['name'])}</code>", e(_plain(g["before"])), e(_plain(g["after"]))] for g in glue]), ""]
     else:
         lines += ["No glued number differs from the baseline.", ""]
     return "\n".join(lines)
