@@ -74,11 +74,23 @@ def _plain(text: str) -> str:
     return text
 
 
-def _value(v) -> str:
-    """A rebuilt value as the ledger exports it (already rounded to 6 significant figures)."""
+def _value(v, unit: str = "") -> str:
+    """A rebuilt value for readers (:func:`analysis.fmt.exact`, to 6 significant figures so that a
+    small move shows): yes/no for a statement, '' for none."""
+    from . import fmt
+
     if isinstance(v, bool) or v is None:
-        return {True: "true", False: "false", None: ""}[v]
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
+        return "" if v is None else fmt.yes_no(v)
+    return fmt.exact(v, unit or "", max_sig=6) if isinstance(v, (int, float)) else str(v)
+
+
+def _glued(text: str) -> str:
+    """A stored glue value for readers: a number written by :func:`_value` (no e-notation), a string
+    without its quotes."""
+    try:
+        return _value(float(text))
+    except ValueError:
+        return _plain(text)
 
 
 def _title(nb_path: Path) -> str:
@@ -119,7 +131,7 @@ def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict],
              f"This book was built under the scenario **{e(scenario_name)}**. The first table lists every "
              "claim whose verdict differs from the baseline (`results/ledger.csv`); the second every number "
              "glued into the prose or tables whose value differs from the committed (baseline) notebooks, "
-             "with both values as stored (before rounding for the page). Claim ids link to their cards.", "",
+             "with both values to six significant figures. Claim ids link to their cards.", "",
              f"## Verdicts that changed ({len(verdicts)})", ""]
     if verdicts:
         lines += [_html_table("verdicts", ["claim", "baseline verdict", "this scenario", "why"], [
@@ -130,17 +142,18 @@ def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict],
     if moved is not None:
         lines += [f"## Claims whose rebuilt value moved, verdict unchanged ({len(moved)})", ""]
         if moved:
-            lines += [_html_table("moved", ["claim", "verdict (both)", "baseline rebuilt", "this scenario", "unit",
+            lines += [_html_table("moved", ["claim", "verdict (both)", "baseline rebuilt", "this scenario",
                                             "moved by"], [
-                [claim_link(m["claim_id"]), e(m["verdict_after"]), e(_value(m["rebuilt_before"])),
-                 e(_value(m["rebuilt_after"])), e(m["unit"]), e(m["why"])] for m in moved]), ""]
+                [claim_link(m["claim_id"]), e(m["verdict_after"]), e(_value(m["rebuilt_before"], m["unit"])),
+                 e(_value(m["rebuilt_after"], m["unit"])), "<br>".join(e(w) for w in m["why"].split(", "))]
+                for m in moved]), ""]
         else:
             lines += ["No rebuilt value moved.", ""]
     lines += [f"## Glued numbers that changed ({len(glue)})", ""]
     if glue:
         lines += [_html_table("glue", ["page", "glued name", "baseline", "this scenario"], [
             [f'<a href="{e(g["notebook"])}.html">{e(titles.get(g["notebook"], g["notebook"]))}</a>',
-             f"<code>{e(g['name'])}</code>", e(_plain(g["before"])), e(_plain(g["after"]))] for g in glue]), ""]
+             f"<code>{e(g['name'])}</code>", e(_glued(g["before"])), e(_glued(g["after"]))] for g in glue]), ""]
     else:
         lines += ["No glued number differs from the baseline.", ""]
     return "\n".join(lines)

@@ -14,9 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .. import training
+from .. import fmt, training, whatif
 from . import figure
-from .. import fmt
 
 #: The seeds' training-cost claims: (claim id, model label, active parameters or a workloads.csv
 #: model id, chip). "1T" is the size the claims state (quantity training_cost_1t_30d); the
@@ -43,9 +42,9 @@ def family_mfu_ci(ds) -> pd.DataFrame:
 
 
 def cost_cases(st) -> pd.DataFrame:
-    """One row per training-cost claim: FLOPs, peak, the MFU the chip-hours model implies with its 90%
-    prediction interval (``mfu_ci_*``; ``cost_usd_mfu_ci_*`` the cost at its ends), listed price,
-    chip-hours, cost."""
+    """One row per training-cost claim: FLOPs, peak, the MFU the chip-hours model implies (or the
+    user's, under a scenario that states one) with its 90% interval (``mfu_ci_*``; ``cost_usd_mfu_ci_*``
+    the cost at its ends), listed price, chip-hours, cost."""
     ds, sc = st.ds, st.sc
     claims = ds.claims.set_index("claim_id")
     names = ds.chips.set_index("chip_id").name
@@ -53,7 +52,9 @@ def cost_cases(st) -> pd.DataFrame:
     rows = []
     for cid, label, p, chip in CASES:
         n = _params(ds, p)
-        out = training.predict_training(ds, n, r * n, chip, scenario=sc)
+        # as the ledger's rebuild does: the fitted chip-hours model, or the user's MFU where a scenario
+        # or --set states one (analysis.whatif), with the 90% interval of whichever speaks
+        out = whatif.training_run(ds, sc, n, r * n, chip)
         listed = training._cost.listed_chip_hour_price(ds, chip)
         # the chip-hours model's own 90% prediction interval (fit draws plus leave-one-out error),
         # expressed as the 6ND MFU it implies at each end
