@@ -72,3 +72,16 @@ def test_banner_lists_every_difference():
     text = "\n".join(lines)
     assert "electricity_usd_per_kwh: 0.08 -> 0.04" in text
     assert "system_params.trn2.48xlarge.usd_per_hour_capacity_block = 31.0" in text
+
+
+def test_the_whole_book_builds_under_the_example_scenario(tmp_path):
+    """Every notebook executes under the example scenario (chapter 4 once failed its own check there)
+    and the build has its What changed page, linked from the banner, listing the changed verdicts."""
+    from analysis.book import build
+
+    proc = build(str(EXAMPLE), path_output=tmp_path, capture=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    page = (tmp_path / "_build" / "html" / "notebooks" / "changes.html").read_text(encoding="utf-8")
+    assert "What changed under this scenario" in page and 'id="changes-verdicts"' in page
+    chapter = (tmp_path / "_build" / "html" / "notebooks" / "04_training.html").read_text(encoding="utf-8")
+    assert 'href="changes.html"' in chapter
