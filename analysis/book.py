@@ -150,12 +150,13 @@ def code_cells_digest(nb: dict) -> str:
 
 
 def inputs_digest(scenario: str | None) -> str:
-    """sha256 of everything outside a notebook its outputs depend on: every file of data/ and
-    results/, the analysis package's code (:func:`analysis.diskcache.code_digest`) and the scenario
+    """sha256 of everything outside a notebook its outputs depend on: every file of the data folder
+    (data/, or $STUDY_DATA_DIR) and results/, the analysis package's code (:func:`analysis.diskcache.code_digest`) and the scenario
     file's path and contents (none for the baseline)."""
     from .diskcache import files_digest
+    from .paths import data_dir
 
-    files = [p for d in ("data", "results") for p in (REPO / d).rglob("*")
+    files = [p for d in (data_dir(), REPO / "results") for p in d.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts]
     if scenario:
         files.append(Path(scenario))

@@ -224,7 +224,8 @@ def card_html(row, *, kind: str, subject: str, sources: dict[str, str], citation
         a, s = row.sensitivity[0]
         more = ", ".join(f"<code>{_e(a2)}</code> ({_e(_fmt(s2))})" for a2, s2 in row.sensitivity[1:4])
         parts.append(f'<p class="claim-moves">Moves it most: <code>{_e(a)}</code> (low to high swings the result by '
-                     f"{_e(_fmt(s))}{unit})" + (f"; then {more}" if more else "") + ".</p>")
+                     f"{_e(_fmt(s))}{f' {_e(row.unit)}' if row.unit else ''})" + (f"; then {more}" if more else "")
+                     + ".</p>")
     else:
         parts.append('<p class="claim-moves">Moves it most: no scenario assumption (the result rests on data '
                      "and the claim alone).</p>")

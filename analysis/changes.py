@@ -159,18 +159,9 @@ def changes_markdown(scenario_name: str, verdicts: list[dict], glue: list[dict],
     return "\n".join(lines)
 
 
-def _short(text: str) -> str:
-    """A stored glue text, numbers to 4 significant figures (for the chapters' notes)."""
-    s = _plain(text)
-    try:
-        return f"{float(s):.4g}"
-    except ValueError:
-        return s
-
-
 def chapter_note(glue: list[dict]) -> str:
     """A MyST note for the top of a chapter: its glued numbers that differ from the baseline, both values."""
-    items = "; ".join(f"`{g['name']}` {_short(g['before'])} → {_short(g['after'])}" for g in glue)
+    items = "; ".join(f"`{g['name']}` {_glued(g['before'])} → {_glued(g['after'])}" for g in glue)
     return (":::{note}\n"
             f"Under this scenario {len(glue)} number(s) on this page differ from the baseline (baseline → this "
             f"scenario): {items}. See {{ref}}`what changed <what-changed>`.\n:::")

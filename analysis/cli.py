@@ -71,6 +71,11 @@ def _number(name: str, text: str, *, integer: bool = False, positive: bool = Tru
     return int(v) if integer else v
 
 
+def _batch(text: str):
+    """--batch: 'max' (the largest batch that fits) or a whole number of sequences."""
+    return "max" if str(text).strip().lower() == "max" else _number("batch", text, integer=True)
+
+
 def _print_result(result: dict, fmt: str, keys: list[str]) -> None:
     import json
 
@@ -130,7 +135,7 @@ def _cmd_predict_decode(args) -> int:
     from .whatif import decode_run
 
     ds, sc, _ = _inputs(args)
-    batch = "max" if str(args.batch).strip().lower() == "max" else _number("batch", args.batch, integer=True)
+    batch = _batch(args.batch)
     r = decode_run(ds, sc, model_id=args.model, chip_id=args.chip,
                    chips=_number("chips", args.chips, integer=True), batch=batch,
                    input_tokens=_number("input", args.input, integer=True),
@@ -182,7 +187,7 @@ def _cmd_compare(args) -> int:
     if args.kind == "decode":
         if not args.model:
             raise StudyInputError("command line", "compare decode needs --model", expected="--model ID from data/workloads.csv")
-        batch = "max" if str(args.batch).strip().lower() == "max" else _number("batch", args.batch, integer=True)
+        batch = _batch(args.batch)
         table, skipped = compare_decode(ds, sc, args.model, _number("chips", args.chips, integer=True), batch,
                                         _number("input", args.input, integer=True),
                                         _number("output", args.output, integer=True), precision=args.precision)

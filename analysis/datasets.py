@@ -584,8 +584,7 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
 
     errors.extend(_infinite_errors(data_dir, t))
     # a system's chip count, for values given per chip (USD/chip/hour) in a per-system table
-    sp0 = t["system_params"]
-    chips_of = dict(zip(sp0[sp0.metric == "chips"].system_id, sp0[sp0.metric == "chips"].value))
+    chips_of = system_chip_counts(t["system_params"])
 
     # long tables: metric defined, unit of the right dimension, canonical value
     for name, key_col in LONG_TABLES.items():
@@ -677,6 +676,12 @@ def _semantic_errors(data_dir: Path, t: dict[str, pd.DataFrame]) -> list[StudyIn
 
 class NoChipCount(Exception):
     """A per-chip value for a system whose chip count is not given."""
+
+
+def system_chip_counts(system_params: pd.DataFrame) -> dict[str, float]:
+    """{system id: its 'chips' row} of a system_params table (what a per-chip value is multiplied by)."""
+    rows = system_params[system_params.metric == "chips"]
+    return dict(zip(rows.system_id, rows.value))
 
 
 def _canonical_value(table: str, row, target: str, chips_of: dict[str, float]) -> float:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import units
 from .datasets import (CALIBRATION_KEY, LONG_TABLES, Datasets, NoChipCount, canonical_value, cell_problem,
-                       consistency_errors, field_schema, with_tables)
+                       consistency_errors, field_schema, system_chip_counts, with_tables)
 from .errors import StudyInputError, nearest
 from .paths import rel
 from .scenario import Assumption, Scenario, line_of, physical_problem
@@ -92,10 +92,8 @@ def _long_value(ds: Datasets, source: str, name: str, table: str, row_id: str, f
     if not unit.strip():
         return v
     target = ds.canonical_unit(table, fld)
-    sp = ds.system_params
-    chips_of = dict(zip(sp[sp.metric == "chips"].system_id, sp[sp.metric == "chips"].value))
     try:
-        return canonical_value(table, row_id, v, unit.strip(), target, chips_of)
+        return canonical_value(table, row_id, v, unit.strip(), target, system_chip_counts(ds.system_params))
     except units.UnitProblem as exc:
         raise StudyInputError(source, f"{name}={text}: {exc}", expected=f"a unit convertible to {target}") from None
     except NoChipCount:

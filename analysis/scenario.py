@@ -111,9 +111,6 @@ def line_of(path: Path, key: str) -> int | None:
     return None
 
 
-_line_of = line_of
-
-
 def _number(path: Path, name: str, fld: str, x: Any) -> float:
     """A finite number from YAML. YAML 1.1 reads ``1e9`` (no dot) as text, so numeric text is read as
     the number it spells; .inf, .nan and overflowing numbers (1.0e+999) are refused."""
@@ -126,10 +123,10 @@ def _number(path: Path, name: str, fld: str, x: Any) -> float:
         except ValueError:
             v = None
     if v is None:
-        raise StudyInputError(rel(path), f"'{x}' is not a number", line=_line_of(path, name),
+        raise StudyInputError(rel(path), f"'{x}' is not a number", line=line_of(path, name),
                               key=name, field=fld, expected="a number")
     if not math.isfinite(v):
-        raise StudyInputError(rel(path), f"'{x}' is not a finite number", line=_line_of(path, name),
+        raise StudyInputError(rel(path), f"'{x}' is not a finite number", line=line_of(path, name),
                               key=name, field=fld, expected="a finite number (no .inf, .nan or overflow)")
     return v
 
@@ -176,13 +173,13 @@ def _parse_baseline(path: Path) -> dict[str, Assumption]:
     out = {}
     for name, spec in (doc.get("assumptions") or {}).items():
         if not isinstance(spec, dict):
-            raise StudyInputError(rel(path), "assumption is not a mapping", line=_line_of(path, name),
+            raise StudyInputError(rel(path), "assumption is not a mapping", line=line_of(path, name),
                                   key=name, expected="value, low, high, unit, rationale, source")
         missing = [f for f in ASSUMPTION_FIELDS if f not in spec]
         extra = [f for f in spec if f not in ASSUMPTION_FIELDS]
         if missing or extra:
             raise StudyInputError(rel(path), f"missing {missing} / unknown {extra}",
-                                  line=_line_of(path, name), key=name,
+                                  line=line_of(path, name), key=name,
                                   expected="exactly " + ", ".join(ASSUMPTION_FIELDS))
         a = Assumption(name=name, value=_number(path, name, "value", spec["value"]),
                        low=_number(path, name, "low", spec["low"]),
@@ -199,27 +196,27 @@ def _parse_baseline(path: Path) -> dict[str, Assumption]:
 def _check_top(path: Path, doc: dict) -> None:
     for k in doc:
         if k not in TOP_LEVEL_KEYS:
-            raise StudyInputError(rel(path), f"unknown top-level key '{k}'", line=_line_of(path, k),
+            raise StudyInputError(rel(path), f"unknown top-level key '{k}'", line=line_of(path, k),
                                   expected=nearest(k, TOP_LEVEL_KEYS))
 
 
 def _check_assumption(path: Path, a: Assumption) -> None:
     if a.low > a.high:
         raise StudyInputError(rel(path), f"range low {a.low:g} is above high {a.high:g}",
-                              line=_line_of(path, a.name), key=a.name, field="low", expected="low <= high")
+                              line=line_of(path, a.name), key=a.name, field="low", expected="low <= high")
     for fld, v in (("value", a.value), ("low", a.low), ("high", a.high)):
         why = physical_problem(a.name, v)
         if why:
-            raise StudyInputError(rel(path), f"{fld} {why[0]}", line=_line_of(path, a.name), key=a.name,
+            raise StudyInputError(rel(path), f"{fld} {why[0]}", line=line_of(path, a.name), key=a.name,
                                   field=fld, expected=why[1])
     if not (a.low <= a.value <= a.high):
         raise StudyInputError(rel(path), f"value {a.value} lies outside its range [{a.low}, {a.high}]",
-                              line=_line_of(path, a.name), key=a.name, field="value",
+                              line=line_of(path, a.name), key=a.name, field="value",
                               expected="low <= value <= high")
     try:
         units.parse_unit(a.unit)
     except units.UnitProblem as exc:
-        raise StudyInputError(rel(path), str(exc), line=_line_of(path, a.name), key=a.name,
+        raise StudyInputError(rel(path), str(exc), line=line_of(path, a.name), key=a.name,
                               field="unit", expected="a unit pint can parse") from None
 
 
@@ -240,20 +237,20 @@ def load_scenario(path: Path | str | None = None, *, baseline: Path | str = BASE
     changed = []
     for name, spec in (doc.get("assumptions") or {}).items():
         if name not in base:
-            raise StudyInputError(rel(path), f"unknown assumption '{name}'", line=_line_of(path, name),
+            raise StudyInputError(rel(path), f"unknown assumption '{name}'", line=line_of(path, name),
                                   key=name, expected=nearest(name, base))
         b = base[name]
         if isinstance(spec, dict):
             extra = [f for f in spec if f not in ("value", "low", "high", "unit", "rationale", "source")]
             if extra:
-                raise StudyInputError(rel(path), f"unknown field(s) {extra}", line=_line_of(path, name),
+                raise StudyInputError(rel(path), f"unknown field(s) {extra}", line=line_of(path, name),
                                       key=name, expected="value, low, high, unit, rationale, source")
             factor = 1.0
             if "unit" in spec:
                 try:
                     factor = units.factor(str(spec["unit"]), b.unit)
                 except units.UnitProblem as exc:
-                    raise StudyInputError(rel(path), str(exc), line=_line_of(path, name), key=name,
+                    raise StudyInputError(rel(path), str(exc), line=line_of(path, name), key=name,
                                           field="unit", expected=f"a unit convertible to {b.unit}") from None
             value = _number(path, name, "value", spec.get("value", b.value)) * factor
             low = _number(path, name, "low", spec["low"]) * factor if "low" in spec else min(b.low, value)
@@ -272,7 +269,7 @@ def load_scenario(path: Path | str | None = None, *, baseline: Path | str = BASE
         merged[name] = a
     data = doc.get("data") or {}
     if not isinstance(data, dict):
-        raise StudyInputError(rel(path), "'data' is not a mapping", line=_line_of(path, "data"),
+        raise StudyInputError(rel(path), "'data' is not a mapping", line=line_of(path, "data"),
                               expected="table.row.field: value entries")
     cells = tuple((str(k), str(v)) for k, v in data.items())
     return Scenario(name=str(doc["name"]), description=str(doc.get("description", "")), path=path,

@@ -1032,8 +1032,9 @@ def predict_training(ds, params, tokens, chip_id: str, chips=None, mfu=None, sce
     Without ``mfu``: chip-hours from the fitted chip-hours model (:func:`hours_fit`, see the block
     comment above :func:`decimal_year`): F D / (3600 P 1e12 eta) with F = (6 N + c L d_attn T)(1 + r/3)
     and eta from the chip's generation, the model size and the year; the returned ``mfu`` is the
-    implied 6ND MFU, 6 N D / (chip-hours x 3600 x P). With ``mfu``: chip-hours = 6 N D / (P x 1e12 x
-    MFU x 3600) as before. days = chip-hours / chips / 24; cost = chip-hours x on-demand USD per
+    implied MFU, k N D / (chip-hours x 3600 x P). With ``mfu``: chip-hours = k N D / (P x 1e12 x
+    MFU x 3600). k is the scenario's ``flops_per_param_token_training``, the FLOP count that defines
+    MFU (6 in the baseline, :func:`analysis.workloads.training_flops`). days = chip-hours / chips / 24; cost = chip-hours x on-demand USD per
     chip-hour (cost.chip_hour_price_usd); committed cost = cost x (1 - committed_discount); energy =
     chip-hours x TDP x power_fraction_of_tdp x PUE. Chips default to DEFAULT_CHIPS (1024). Shape
     keywords as in :func:`predict_training_draws`. Assumptions come from ``scenario`` (the baseline if
@@ -1055,7 +1056,7 @@ def predict_training(ds, params, tokens, chip_id: str, chips=None, mfu=None, sce
         chips, chips_source = DEFAULT_CHIPS, f"default {DEFAULT_CHIPS}"
     n = _check_positive(where, "chips", chips, integer=True)
     sc = scenario if scenario is not None else load_scenario()
-    flops = training_flops(n_act, d)
+    flops = sc.value("flops_per_param_token_training") * n_act * d  # k N D: the FLOPs that define MFU
     scalar = n_act.ndim == 0 and d.ndim == 0 and n.ndim == 0
     draws = None
     if mfu is None:

@@ -44,8 +44,6 @@ USER_EFFICIENCIES = {
     "decode_bandwidth_efficiency": "the serving fit's decode memory efficiency (predict decode, the ledger)",
     "prefill_compute_efficiency": "the serving fit's prefill compute efficiency (predict decode, the ledger)",
 }
-#: FLOPs per parameter per token that workloads.training_flops counts (6 N D).
-BASE_FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 def user_assumption(sc, name: str):
@@ -57,13 +55,6 @@ def user_assumption(sc, name: str):
 def whose(a) -> str:
     """'yours (data/scenarios/x.yaml)' / 'yours (--set)' for a user's assumption."""
     return f"yours ({a.origin or 'scenario'})"
-
-
-def _fraction(a, what: str) -> None:
-    for v, fld in ((a.value, "value"), (a.low, "low"), (a.high, "high")):
-        if not 0 < v <= 1:
-            raise StudyInputError(a.origin or "scenario", f"{a.name} {fld} {v:g} is not a fraction", key=a.name,
-                                  field=fld, expected=f"0 < {a.name} <= 1 ({what})")
 
 
 def _interval_around(draws, central) -> tuple[float, float]:
@@ -93,22 +84,17 @@ def training_run(ds, sc, params, tokens, chip_id: str, chips=None, *, n: int = D
     Adds ``mfu_basis`` (fitted / scenario / user), ``interval`` (what the low/high keys are) and
     the price's basis and source."""
     a = user_assumption(sc, "training_mfu")
-    k = float(sc["flops_per_param_token_training"].value)
-    ratio = k / BASE_FLOPS_PER_PARAM_TOKEN
+    k = sc.value("flops_per_param_token_training")  # predict_training counts k N D FLOPs
     if a is None:
         r = training.predict_training(ds, params, tokens, chip_id, chips=chips, scenario=sc)
-        if ratio != 1.0:
-            r["flops"], r["mfu"] = r["flops"] * ratio, r["mfu"] * ratio
+        if user_assumption(sc, "flops_per_param_token_training") is not None:
             r["mfu_source"] += f"; MFU counted at {k:g} FLOPs per parameter per token"
         r["mfu_basis"] = "fitted"
         r["interval"] = "90% prediction interval of the fitted chip-hours model (fit uncertainty + leave-one-out error)"
     else:
-        _fraction(a, "model FLOPs utilisation")
-        # k N D FLOPs: predict_training counts 6 N D, so it is given N k/6 parameters (same chip-hours)
-        n_eff = float(params) * ratio
-        r = training.predict_training(ds, n_eff, tokens, chip_id, chips=chips, mfu=a.value, scenario=sc)
+        r = training.predict_training(ds, params, tokens, chip_id, chips=chips, mfu=a.value, scenario=sc)
         draws = draw_assumptions(sc, n, seed)["training_mfu"]
-        d = training.predict_training(ds, n_eff, tokens, chip_id, chips=chips, mfu=draws, scenario=sc,
+        d = training.predict_training(ds, params, tokens, chip_id, chips=chips, mfu=draws, scenario=sc,
                                       intervals=False)
         for key in ("chip_hours", "days", "cost_usd"):
             lo, hi = _interval_around(d[key], r[key]) if d.get(key) is not None else (None, None)
@@ -142,9 +128,6 @@ def decode_run(ds, sc, model_id: str, chip_id: str, chips, batch, input_tokens, 
         r = inference.predict_decode(*args, **kw)
         r["efficiency_basis"] = "fitted"
     else:
-        for a in (de, pe):
-            if a is not None:
-                _fraction(a, "a fraction of the chip's peak")
         r = inference.predict_decode(*args, **kw, decode_eff=de.value if de else None,
                                      prefill_compute_eff=pe.value if pe else None, intervals=False)
         draws = draw_assumptions(sc, n, seed)
@@ -178,6 +161,14 @@ def _system_row(ds, system_id: str):
     return rows.iloc[0]
 
 
+def _systems(systems) -> int:
+    """--systems: how many systems take part, at least 1."""
+    k = int(systems)
+    if k < 1:
+        raise StudyInputError("command line", f"--systems {systems} must be at least 1", expected="an integer >= 1")
+    return k
+
+
 def allreduce_run(ds, sc, system_id: str, message_bytes: float, systems: int = 1, *, n: int = DEFAULT_DRAWS,
                   seed: int = DEFAULT_SEED) -> dict:
     """Time to all-reduce a gradient of ``message_bytes`` bytes over ``systems`` x ``system_id``
@@ -188,9 +179,7 @@ def allreduce_run(ds, sc, system_id: str, message_bytes: float, systems: int = 1
     row = _system_row(ds, system_id)
     chip = str(row.chip_id)
     p = int(ds.system_param(system_id, "chips"))
-    k = int(systems)
-    if k < 1:
-        raise StudyInputError("command line", f"--systems {systems} must be at least 1", expected="an integer >= 1")
+    k = _systems(systems)
     topology = rf.scaleup_topology(ds, chip)
     ca, cb = rf.allreduce_coefficients(p, topology)
     b_in = ic.chip_link_per_direction_bytes_s(ds, chip) if p > 1 else 1.0
@@ -232,9 +221,7 @@ def checkpoint_run(ds, sc, system_id: str, *, params=None, model_id: str | None 
     if model_id is not None:
         params = wl.transformer(ds, model_id).params_total
     _system_row(ds, system_id)
-    k = int(systems)
-    if k < 1:
-        raise StudyInputError("command line", f"--systems {systems} must be at least 1", expected="an integer >= 1")
+    k = _systems(systems)
     chips = int(ds.system_param(system_id, "chips")) * k
 
     def compute(v):

@@ -39,20 +39,6 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def server(built_book):
-    html_dir, _ = built_book
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir)))
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield html_dir, f"http://127.0.0.1:{srv.server_address[1]}/"
-    srv.shutdown()
-
-
 def _serve(folder: Path):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -61,6 +47,14 @@ def _serve(folder: Path):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_address[1]}/"
+
+
+@pytest.fixture(scope="module")
+def server(built_book):
+    html_dir, _ = built_book
+    srv, url = _serve(html_dir)
+    yield html_dir, url
+    srv.shutdown()
 
 
 def test_every_page_renders_its_charts_offline_without_console_errors(browser, server):

@@ -141,6 +141,14 @@ def test_exact_figures_keep_their_digits_and_units_show_once(st):
     assert cards._unit_left_out("chip") and not cards._unit_left_out("TFLOPS") and not cards._unit_left_out("USD")
 
 
+def test_the_swing_of_the_assumption_that_moves_it_most_carries_the_unit(st, ledger_csv):
+    # S0-036 (USD per million tokens): serving_utilisation's low-to-high swing, in the claim's unit
+    swing = ledger_csv.loc["S0-036"].sensitivity.split(";")[0].split(": ")[1].replace("-", "\u2212")  # fmt's minus
+    text = html.unescape(re.sub(r"<[^>]+>", " ", _card(st, "S0-036")))
+    assert re.search(rf"Moves it most:\s+serving_utilisation\s+\(low to high swings the result by {swing} USD/Mtoken\)",
+                     text), text[-600:]
+
+
 def test_card_says_what_explain_prints(st):
     """For a claim with several inputs and a sensitivity: the same input keys, units, bases, sources, rule
     and top assumption as `python -m analysis explain`."""

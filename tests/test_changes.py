@@ -148,3 +148,11 @@ def test_downloads_are_the_ledger_exports(tmp_path):
 @pytest.mark.parametrize("text,plain", [("'a'", "a"), ('"b"', "b"), ("1.5", "1.5"), ("'", "'")])
 def test_plain(text, plain):
     assert changes._plain(text) == plain
+
+
+def test_chapter_note_writes_numbers_for_readers():
+    # 6,468,750 written with a scale word (no e-notation), a string without its quotes
+    note = changes.chapter_note([{"name": "ch4_cost", "before": "6468750.0", "after": "4802600.0"},
+                                 {"name": "ch4_system", "before": "'trn2.48xlarge'", "after": "'trn2u.48xlarge'"}])
+    assert "`ch4_cost` 6.46875 million → 4.8026 million" in note and "`ch4_system` trn2.48xlarge → trn2u.48xlarge" in note
+    assert "e+" not in note and note.startswith(":::{note}\nUnder this scenario 2 number(s)")

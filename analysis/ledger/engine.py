@@ -25,7 +25,7 @@ from .. import fmt, units
 from .. import workloads as wl
 from ..errors import StudyInputError
 from ..montecarlo import DEFAULT_DRAWS, DEFAULT_SEED, draw_assumptions
-from ..whatif import BASE_FLOPS_PER_PARAM_TOKEN, user_assumption
+from ..whatif import user_assumption
 from .rules import (AS_OF, FAVOUR, agrees_numeric, check_outcome, check_verdict, claim_band, combine,  # noqa: F401
                     decimal_year, directional_outcome, effective_class, forecast_due, horizon_date)
 from .specs import RebuildSpec
@@ -212,7 +212,7 @@ class Namespace:
 
     def predict_training(self, params, tokens, chip, chips=None, mfu=None):
         """:func:`analysis.training.predict_training`; a user's ``training_mfu`` (scenario or --set)
-        replaces the fitted chip-hours model, at flops_per_param_token_training FLOPs per parameter-token."""
+        replaces the fitted chip-hours model (predict_training counts flops_per_param_token_training FLOPs)."""
         self._chip_inputs(chip, ("bf16_dense_tflops", "tdp_w"))
         try:
             self.price(chip)
@@ -220,9 +220,6 @@ class Namespace:
             pass
         if mfu is None and user_assumption(self.L.scenario, "training_mfu") is not None:
             mfu = self.a("training_mfu")  # the user's MFU replaces the fitted chip-hours model (analysis.whatif)
-        k = self.L.scenario["flops_per_param_token_training"].value / BASE_FLOPS_PER_PARAM_TOKEN
-        if mfu is not None and k != 1.0:  # k N D FLOPs at the stated MFU: predict_training counts 6 N D
-            params = params * k
         res = training.predict_training(self.L.ds, params, tokens, chip, chips=chips, mfu=mfu, scenario=self.scenario)
         return self._with_model_error(res, "chip_hours", ("chip_hours", "days", "cost_usd", "cost_usd_committed",
                                                           "energy_j"))
